@@ -1,0 +1,27 @@
+"""dgmlib: the tested PyTorch library behind the dgm-book course book.
+
+The public names; see each module for the equations.
+"""
+__version__ = "0.1.0"
+
+from .config import budget, device, is_quick, seed_everything
+from .data import Dataset, batches, load
+from .distributions import (BernoulliLikelihood, GaussianLikelihood, bernoulli_log_prob,
+                            diagonal_normal, gaussian_log_prob, kl_normal, log_mean_exp)
+from .metrics import active_units, log_marginal_likelihood
+from .models import VAE, LinearGaussian, Terms, build_vae
+from .objectives import beta_elbo, elbo, iwae_bound
+from .priors import StandardNormal
+from .train import History, evaluate, fit, load as load_checkpoint, save as save_checkpoint
+
+__all__ = [
+    "__version__", "budget", "device", "is_quick", "seed_everything",
+    "Dataset", "batches", "load",
+    "BernoulliLikelihood", "GaussianLikelihood", "bernoulli_log_prob", "diagonal_normal",
+    "gaussian_log_prob", "kl_normal", "log_mean_exp",
+    "active_units", "log_marginal_likelihood",
+    "VAE", "LinearGaussian", "Terms", "build_vae",
+    "beta_elbo", "elbo", "iwae_bound",
+    "StandardNormal",
+    "History", "evaluate", "fit", "load_checkpoint", "save_checkpoint",
+]

@@ -1,0 +1,157 @@
+"""Datasets as in-memory tensors that move to the device once.
+
+``load("digits")`` is the embedded default: scikit-learn's bundled 8x8 handwritten digits
+(1797 images, grey levels 0..16), which needs no download. ``load("mnist")`` and
+``load("fashion_mnist")`` go through torchvision and need it installed and online (e.g. Colab).
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+import torch
+from torch import Tensor
+
+DATASETS = ("digits", "mnist", "fashion_mnist")
+
+#: Digits: a pixel (grey level 0..16) is 1 when it is at least this value (static binarization).
+DIGITS_THRESHOLD = 8
+#: Digits: sizes of the fixed train / validation / test splits (1797 images in all).
+DIGITS_SPLITS = (1297, 250, 250)
+#: Digits: the seed of the fixed permutation that makes the splits.
+DIGITS_SPLIT_SEED = 0
+#: MNIST-like: a pixel in [0, 1] is 1 when it is greater than this value (static binarization).
+MNIST_THRESHOLD = 0.5
+#: MNIST-like: images of the official training set held out for validation (the last ones).
+MNIST_VAL = 10000
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Train / validation / test splits as tensors of flattened images.
+
+    Attributes:
+        name: the dataset's name.
+        train, val, test: [N, D] float tensors (0/1 when binarized, else grey levels in [0, 1]).
+        train_labels, val_labels, test_labels: [N] int64 class labels.
+        shape: the image shape, e.g. (8, 8); D is its product.
+        levels: number of grey levels of the stored values (2 when binarized).
+    """
+    name: str
+    train: Tensor
+    val: Tensor
+    test: Tensor
+    train_labels: Tensor
+    val_labels: Tensor
+    test_labels: Tensor
+    shape: tuple[int, ...]
+    levels: int
+
+    @property
+    def dim(self) -> int:
+        """D, the number of pixels."""
+        return int(np.prod(self.shape))
+
+    def to(self, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> "Dataset":
+        """A copy with every tensor on ``device`` (labels keep their dtype; images take ``dtype``)."""
+        moved = {}
+        for f in ("train", "val", "test"):
+            moved[f] = getattr(self, f).to(device=device, dtype=dtype)
+            moved[f + "_labels"] = getattr(self, f + "_labels").to(device=device)
+        return dataclasses.replace(self, **moved)
+
+    def __repr__(self) -> str:
+        return (f"Dataset({self.name!r}, shape={self.shape}, levels={self.levels}, "
+                f"train={len(self.train)}, val={len(self.val)}, test={len(self.test)}, "
+                f"device={self.train.device}, dtype={self.train.dtype})")
+
+
+def load(name: str = "digits", binarize: bool = True, device: torch.device | str | None = None,
+         dtype: torch.dtype | None = None, root: str | None = None) -> Dataset:
+    """Load a dataset with fixed splits, on ``device`` (CPU by default) in ``dtype``
+    (torch's default dtype unless given).
+
+    Arguments:
+        name: "digits" (embedded, offline), "mnist" or "fashion_mnist" (torchvision, online).
+        binarize: static binarization (digits: level >= 8 of 16; MNIST: value > 0.5). Without it
+            the values are grey levels scaled to [0, 1] (17 levels for digits, 256 for MNIST).
+        root: download folder for torchvision (default ``~/.cache/dgmlib``).
+    """
+    dtype = dtype or torch.get_default_dtype()
+    if name == "digits":
+        data = _load_digits(binarize)
+    elif name in ("mnist", "fashion_mnist"):
+        data = _load_torchvision(name, binarize, root)
+    else:
+        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+    return data.to(device=device or "cpu", dtype=dtype)
+
+
+def _load_digits(binarize: bool) -> Dataset:
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    levels = np.asarray(bunch.images, dtype=np.float64).reshape(len(bunch.images), -1)  # 0..16
+    x = (levels >= DIGITS_THRESHOLD).astype(np.float64) if binarize else levels / 16.0
+    y = np.asarray(bunch.target, dtype=np.int64)
+    perm = np.random.RandomState(DIGITS_SPLIT_SEED).permutation(len(x))
+    n_train, n_val, n_test = DIGITS_SPLITS
+    assert n_train + n_val + n_test == len(x), "digits split sizes must add up to 1797"
+    idx = np.split(perm, [n_train, n_train + n_val])
+    xs = [torch.from_numpy(x[i]) for i in idx]
+    ys = [torch.from_numpy(y[i]) for i in idx]
+    return Dataset("digits", *xs, *ys, shape=(8, 8), levels=2 if binarize else 17)
+
+
+def _load_torchvision(name: str, binarize: bool, root: str | None) -> Dataset:
+    offline_hint = ("Use load('digits'), the embedded default that needs no download, or run "
+                    "where torchvision is installed and the internet is reachable (e.g. Colab).")
+    try:
+        import torchvision
+    except ImportError:
+        raise RuntimeError(f"load({name!r}) needs torchvision, which is not installed. "
+                           f"{offline_hint}") from None
+    cls = {"mnist": torchvision.datasets.MNIST,
+           "fashion_mnist": torchvision.datasets.FashionMNIST}[name]
+    root = root or os.path.join(os.path.expanduser("~"), ".cache", "dgmlib")
+    try:
+        train_set = cls(root, train=True, download=True)
+        test_set = cls(root, train=False, download=True)
+    except Exception as err:  # network errors come in many types
+        raise RuntimeError(f"could not download {name!r} ({type(err).__name__}: {err}). "
+                           f"{offline_hint}") from err
+
+    def prepare(ds) -> tuple[Tensor, Tensor]:
+        x = ds.data.reshape(len(ds.data), -1).to(torch.float64) / 255.0
+        return ((x > MNIST_THRESHOLD).to(torch.float64) if binarize else x), ds.targets.to(torch.int64)
+
+    x_train, y_train = prepare(train_set)
+    x_test, y_test = prepare(test_set)
+    n = len(x_train) - MNIST_VAL
+    return Dataset(name, x_train[:n], x_train[n:], x_test, y_train[:n], y_train[n:], y_test,
+                   shape=(28, 28), levels=2 if binarize else 256)
+
+
+def batches(x: Tensor, batch_size: int, shuffle: bool = True,
+            generator: torch.Generator | None = None) -> Iterator[Tensor]:
+    """Mini-batches of ``x`` sliced on its own device (no copies to or from the host).
+
+    The shuffle permutation is drawn on the CPU from ``generator`` (so a seed gives the same
+    order on every device) and moved to ``x``'s device once per epoch.
+
+    Shapes:
+        x: [N, D] -> batches [<=batch_size, D]
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be positive, got {batch_size}")
+    n = x.shape[0]
+    if shuffle:
+        order = torch.randperm(n, generator=generator).to(x.device)
+        for start in range(0, n, batch_size):
+            yield x[order[start:start + batch_size]]
+    else:
+        for start in range(0, n, batch_size):
+            yield x[start:start + batch_size]

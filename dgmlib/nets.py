@@ -1,0 +1,113 @@
+r"""Encoder and decoder networks.
+
+Encoders map x [..., D] to the Gaussian posterior's parameters (mu, logvar), each [..., d];
+decoders map z [..., d] to the likelihood's parameters [..., D]. Any number of leading
+dimensions is allowed, so a decoder takes the [K, batch, d] importance samples in one call.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import Tensor, nn
+
+ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "elu": nn.ELU, "gelu": nn.GELU}
+
+# Clamp the log-variance to keep exp(logvar) finite in float32 (sigma in [2e-4, 150]).
+LOGVAR_MIN, LOGVAR_MAX = -17.0, 10.0
+
+
+def mlp(sizes: Sequence[int], activation: str = "relu") -> nn.Sequential:
+    """Linear layers of the given sizes with ``activation`` between them (none after the last).
+
+    Example: ``mlp([64, 256, 256, 4])`` has two hidden layers of 256 units.
+    """
+    if len(sizes) < 2:
+        raise ValueError(f"an MLP needs an input and an output size, got {list(sizes)}")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; choose one of {sorted(ACTIVATIONS)}")
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(ACTIVATIONS[activation]())
+    return nn.Sequential(*layers)
+
+
+class GaussianEncoder(nn.Module):
+    r"""Amortized diagonal Gaussian posterior :math:`q_\phi(z|x) = \mathcal N(\mu_\phi(x),
+    \mathrm{diag}\,\sigma^2_\phi(x))` from any network ``net`` with 2*z_dim outputs.
+
+    Shapes:
+        x: [..., D] -> (mu: [..., d], logvar: [..., d])
+    """
+
+    def __init__(self, net: nn.Module, z_dim: int):
+        super().__init__()
+        self.net, self.z_dim = net, int(z_dim)
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        h = self.net(x)
+        if h.shape[-1] != 2 * self.z_dim:
+            raise ValueError(f"encoder net gave {h.shape[-1]} outputs, expected 2*z_dim = {2 * self.z_dim}")
+        mu, logvar = h.chunk(2, dim=-1)
+        return mu, logvar.clamp(LOGVAR_MIN, LOGVAR_MAX)
+
+
+def mlp_encoder(x_dim: int, hidden: Sequence[int], z_dim: int, activation: str = "relu") -> GaussianEncoder:
+    """MLP encoder x_dim -> hidden... -> (mu, logvar) of size z_dim."""
+    return GaussianEncoder(mlp([x_dim, *hidden, 2 * z_dim], activation), z_dim)
+
+
+def mlp_decoder(z_dim: int, hidden: Sequence[int], x_dim: int, activation: str = "relu") -> nn.Sequential:
+    """MLP decoder z_dim -> hidden... -> x_dim likelihood parameters (e.g. Bernoulli logits)."""
+    return mlp([z_dim, *hidden, x_dim], activation)
+
+
+class ConvEncoder28(nn.Module):
+    r"""Small convolutional encoder for flat 28x28 images: two stride-2 convolutions
+    (28 -> 14 -> 7) and a linear layer to (mu, logvar).
+
+    Shapes:
+        x: [..., 784] -> (mu: [..., d], logvar: [..., d])
+    """
+
+    def __init__(self, z_dim: int, channels: int = 32):
+        super().__init__()
+        c = channels
+        self.z_dim = int(z_dim)
+        self.conv = nn.Sequential(
+            nn.Conv2d(1, c, 4, 2, 1), nn.ReLU(),
+            nn.Conv2d(c, 2 * c, 4, 2, 1), nn.ReLU(), nn.Flatten(),
+            nn.Linear(2 * c * 7 * 7, 2 * self.z_dim))
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        if x.shape[-1] != 784:
+            raise ValueError(f"ConvEncoder28 takes flat 28x28 images [..., 784], got {tuple(x.shape)}")
+        lead = x.shape[:-1]
+        h = self.conv(x.reshape(-1, 1, 28, 28)).reshape(*lead, 2 * self.z_dim)
+        mu, logvar = h.chunk(2, dim=-1)
+        return mu, logvar.clamp(LOGVAR_MIN, LOGVAR_MAX)
+
+
+class ConvDecoder28(nn.Module):
+    r"""Mirror of :class:`ConvEncoder28`: a linear layer to 7x7 feature maps and two stride-2
+    transposed convolutions (7 -> 14 -> 28) to 784 logits.
+
+    Shapes:
+        z: [..., d] -> [..., 784]
+    """
+
+    def __init__(self, z_dim: int, channels: int = 32):
+        super().__init__()
+        c = channels
+        self.c = c
+        self.fc = nn.Sequential(nn.Linear(z_dim, 2 * c * 7 * 7), nn.ReLU())
+        self.deconv = nn.Sequential(
+            nn.ConvTranspose2d(2 * c, c, 4, 2, 1), nn.ReLU(),
+            nn.ConvTranspose2d(c, 1, 4, 2, 1))
+
+    def forward(self, z: Tensor) -> Tensor:
+        lead = z.shape[:-1]
+        h = self.fc(z.reshape(-1, z.shape[-1])).reshape(-1, 2 * self.c, 7, 7)
+        return self.deconv(h).reshape(*lead, 784)

@@ -1,0 +1,211 @@
+"""Training loop, its history, and checkpoints.
+
+``fit`` keeps the data resident on the model's device, slices mini-batches there, and
+synchronizes with the host once per epoch (no ``.item()`` per batch).
+"""
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable
+
+import torch
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+from .config import seed_everything
+from .data import Dataset, batches
+from .models import VAE, build_vae
+from .objectives import elbo
+
+CHECKPOINT_FORMAT = "dgmlib-checkpoint"
+CHECKPOINT_VERSION = 1
+
+Objective = Callable[[nn.Module, Tensor], Tensor]
+
+
+@dataclass
+class History:
+    """Per-epoch record of training: the mean training objective and the validation objective
+    (nats per example, higher is better) and the epoch's wall time in seconds."""
+    epoch: list[int] = field(default_factory=list)
+    train: list[float] = field(default_factory=list)
+    val: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    objective: str = "elbo"
+
+    def __len__(self) -> int:
+        return len(self.epoch)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "History":
+        return cls(**d)
+
+
+def _objective_name(objective: Objective) -> str:
+    func = getattr(objective, "func", objective)  # functools.partial
+    return getattr(func, "__name__", type(objective).__name__)
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, x: Tensor, objective: Objective = elbo, batch_size: int = 1024) -> float:
+    """Mean of ``objective`` over the rows of x (nats per example), in eval mode, no gradients."""
+    was_training = model.training
+    model.eval()
+    try:
+        total = sum(objective(model, xb).sum() for xb in batches(x, batch_size, shuffle=False))
+        return float(total) / x.shape[0]
+    finally:
+        model.train(was_training)
+
+
+def fit(model: nn.Module, data: Dataset | Tensor, epochs: int, objective: Objective = elbo,
+        lr: float = 1e-3, batch_size: int = 128, seed: int = 0,
+        optimizer: torch.optim.Optimizer | None = None, val_every: int = 1,
+        checkpoint: str | os.PathLike | None = None, progress: bool = True) -> History:
+    """Maximize ``objective`` (mean over each mini-batch) with Adam.
+
+    Arguments:
+        model: a :class:`~dgmlib.models.VAE` (anything with the objective's interface).
+        data: a :class:`~dgmlib.data.Dataset` (trains on ``.train``, validates on ``.val``) or a
+            [N, D] tensor (no validation). Moved to the model's device and dtype once.
+        epochs: passes over the training set.
+        objective: per-example objective, e.g. ``elbo`` or ``functools.partial(iwae_bound, K=5)``.
+        seed: seeds the sampling noise and the shuffling (with a fixed model initialization the
+            run is bit-for-bit repeatable on the CPU).
+        optimizer: default ``Adam(model.parameters(), lr)``.
+        val_every: validate every this many epochs (and after the last).
+        checkpoint: if given, the model and history are saved there (atomically) after every
+            validated epoch.
+        progress: show a tqdm progress bar over epochs.
+    Returns:
+        the :class:`History`.
+    Raises:
+        FloatingPointError: the objective became NaN or infinite (the checkpoint on disk keeps the
+            last finite state).
+    """
+    p = next(model.parameters())
+    if isinstance(data, Dataset):
+        x_train, x_val = data.train, data.val
+    elif isinstance(data, Tensor):
+        x_train, x_val = data, None
+    else:
+        raise TypeError(f"data must be a dgmlib Dataset or a [N, D] tensor, got {type(data).__name__}")
+    x_train = x_train.to(device=p.device, dtype=p.dtype)
+    x_val = None if x_val is None else x_val.to(device=p.device, dtype=p.dtype)
+    if epochs < 0:
+        raise ValueError(f"epochs must be >= 0, got {epochs}")
+    generator = seed_everything(seed)
+    optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
+    history = History(objective=_objective_name(objective))
+    model.train()
+    bar = tqdm(range(1, epochs + 1), desc="epochs", disable=not progress, leave=False)
+    for epoch in bar:
+        start = time.perf_counter()
+        total = torch.zeros((), device=p.device, dtype=p.dtype)
+        for xb in batches(x_train, batch_size, shuffle=True, generator=generator):
+            values = objective(model, xb)
+            loss = -values.mean()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += values.detach().sum()
+        train_value = float(total) / x_train.shape[0]  # the epoch's one host sync
+        if not math.isfinite(train_value):
+            raise FloatingPointError(
+                f"the training objective became {train_value} in epoch {epoch}; lower the learning "
+                f"rate (lr={lr}) or check the data (values in range, no NaN)")
+        validate = x_val is not None and (epoch % val_every == 0 or epoch == epochs)
+        val_value = evaluate(model, x_val, objective) if validate else math.nan
+        history.epoch.append(epoch)
+        history.train.append(train_value)
+        history.val.append(val_value)
+        history.seconds.append(time.perf_counter() - start)
+        bar.set_postfix(train=f"{train_value:.2f}", val=f"{val_value:.2f}")
+        if checkpoint is not None and (validate or x_val is None):
+            save(checkpoint, model, history)
+    bar.close()
+    model.eval()
+    return history
+
+
+def save(path: str | os.PathLike, model: VAE, history: History | None = None) -> None:
+    """Save the model's config and weights (and the history) to ``path``, atomically: the file is
+    written beside the target and renamed over it, so an interrupted save never leaves a
+    half-written checkpoint and an earlier one at ``path`` stays intact until the new one is complete.
+    """
+    config = getattr(model, "config", None)
+    if config is None:
+        raise ValueError("this model has no config to rebuild it from; build it with "
+                         "dgmlib.build_vae(...) to save it, or save model.state_dict() yourself")
+    from . import __version__
+    payload = {
+        "format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "dgmlib": __version__,
+        "config": dict(config),
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "history": history.as_dict() if history is not None else None,
+    }
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".ckpt-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(payload, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def load(path: str | os.PathLike, model: VAE | None = None,
+         device: torch.device | str | None = None) -> tuple[VAE, History | None]:
+    """Load a checkpoint written by :func:`save`.
+
+    Arguments:
+        model: load the weights into this model (its config must match the file's); by default
+            a new model is built from the stored config.
+        device: where to put a newly built model (default CPU).
+    Returns:
+        (model in eval mode, History or None)
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        ValueError: the file is corrupt, not a dgmlib checkpoint, or does not match ``model``.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no checkpoint at {path!r}")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:
+        raise ValueError(f"{path!r} is not a readable checkpoint (corrupt or truncated?): "
+                         f"{type(err).__name__}: {err}") from err
+    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{path!r} is not a dgmlib checkpoint (no '{CHECKPOINT_FORMAT}' header)")
+    if payload.get("version") != CHECKPOINT_VERSION:
+        raise ValueError(f"{path!r} has checkpoint version {payload.get('version')}, "
+                         f"this dgmlib reads version {CHECKPOINT_VERSION}")
+    config = payload["config"]
+    if model is None:
+        model = build_vae(**config).to(device or "cpu")
+    elif getattr(model, "config", None) != config:
+        raise ValueError(f"{path!r} holds a model with config {config}, which does not match the "
+                         f"given model's config {getattr(model, 'config', None)}")
+    p = next(model.parameters())
+    state = {k: v.to(device=p.device, dtype=p.dtype if v.is_floating_point() else v.dtype)
+             for k, v in payload["state_dict"].items()}
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as err:
+        raise ValueError(f"the weights in {path!r} do not fit the model: {err}") from err
+    history = History.from_dict(payload["history"]) if payload.get("history") else None
+    return model.eval(), history

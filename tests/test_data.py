@@ -1,0 +1,95 @@
+import sys
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_digits
+
+import dgmlib
+from dgmlib import data as data_mod
+
+
+def test_digits_splits_are_fixed_disjoint_and_cover_all_images(digits):
+    assert (len(digits.train), len(digits.val), len(digits.test)) == data_mod.DIGITS_SPLITS
+    assert digits.shape == (8, 8) and digits.dim == 64 and digits.levels == 2
+    # the splits are a partition of sklearn's images, in the documented fixed order
+    levels = load_digits().images.reshape(-1, 64)
+    perm = np.random.RandomState(data_mod.DIGITS_SPLIT_SEED).permutation(len(levels))
+    expected = torch.from_numpy((levels[perm] >= data_mod.DIGITS_THRESHOLD).astype(np.float64))
+    got = torch.cat([digits.train, digits.val, digits.test]).double()
+    assert torch.equal(got, expected)
+    labels = torch.cat([digits.train_labels, digits.val_labels, digits.test_labels])
+    assert torch.equal(labels, torch.from_numpy(load_digits().target[perm]).long())
+
+
+def test_digits_are_binary_with_the_documented_threshold(digits):
+    assert set(torch.unique(digits.train).tolist()) == {0.0, 1.0}
+    # a level of 8 (of 16) is on, 7 is off
+    grey = dgmlib.load("digits", binarize=False)
+    on = (grey.train * 16).round() >= 8
+    assert torch.equal(on.to(digits.train.dtype), digits.train)
+
+
+def test_unbinarized_digits_have_17_levels():
+    grey = dgmlib.load("digits", binarize=False)
+    assert grey.levels == 17
+    assert set(torch.unique((grey.train * 16).round()).tolist()) <= set(range(17))
+    assert grey.train.max() == 1.0 and grey.train.min() == 0.0
+
+
+def test_load_uses_default_dtype_and_requested_device(dtype, device):
+    ds = dgmlib.load("digits", device=device)
+    assert ds.train.dtype == dtype and ds.train_labels.dtype == torch.int64
+    assert ds.test.device.type == device.type
+
+
+def test_to_moves_every_tensor(digits):
+    moved = digits.to(dtype=torch.float64)
+    assert moved.train.dtype == moved.val.dtype == moved.test.dtype == torch.float64
+    assert moved.train_labels.dtype == torch.int64
+    assert torch.equal(moved.val, digits.val.double())
+
+
+def test_unknown_dataset_lists_the_valid_names():
+    with pytest.raises(ValueError, match="digits, mnist, fashion_mnist"):
+        dgmlib.load("cifar")
+
+
+def test_mnist_without_torchvision_names_the_offline_default(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torchvision", None)  # import fails
+    with pytest.raises(RuntimeError, match="load\\('digits'\\)"):
+        dgmlib.load("mnist")
+
+
+def test_mnist_offline_download_error_names_the_offline_default(monkeypatch, tmp_path):
+    class FailingMNIST:
+        def __init__(self, *args, **kwargs):
+            raise OSError("network unreachable")
+
+    class FakeDatasets:
+        MNIST = FashionMNIST = FailingMNIST
+
+    class FakeTorchvision:
+        datasets = FakeDatasets
+
+    monkeypatch.setitem(sys.modules, "torchvision", FakeTorchvision)
+    with pytest.raises(RuntimeError, match="digits") as err:
+        dgmlib.load("fashion_mnist", root=str(tmp_path))
+    assert "network unreachable" in str(err.value)
+
+
+def test_batches_cover_every_row_once_in_a_seeded_order(device):
+    x = torch.arange(10.0, device=device).unsqueeze(1)
+    first = torch.cat(list(dgmlib.batches(x, 3, generator=torch.Generator().manual_seed(1))))
+    again = torch.cat(list(dgmlib.batches(x, 3, generator=torch.Generator().manual_seed(1))))
+    assert torch.equal(first, again)
+    assert sorted(first.squeeze(1).tolist()) == list(range(10))
+    assert first.device.type == device.type
+    plain = torch.cat(list(dgmlib.batches(x, 4, shuffle=False)))
+    assert torch.equal(plain, x)
+    assert [len(b) for b in dgmlib.batches(x, 4, shuffle=False)] == [4, 4, 2]
+
+
+def test_batches_rejects_bad_size():
+    with pytest.raises(ValueError, match="batch_size"):
+        list(dgmlib.batches(torch.zeros(3, 1), 0))

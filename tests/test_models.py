@@ -1,0 +1,95 @@
+import math
+
+import pytest
+import torch
+
+import dgmlib
+from dgmlib.models import LinearGaussian
+
+
+def test_log_weights_equal_the_sum_of_their_terms_recomputed_by_hand(tol):
+    torch.manual_seed(0)
+    model = dgmlib.build_vae(x_dim=6, z_dim=3, hidden=(8,))
+    x = (torch.rand(4, 6) > 0.5).to(torch.get_default_dtype())
+    t = model.terms(x, K=5)
+    assert t.z.shape == (5, 4, 3)
+    mu, logvar = model.encoder(x)
+    by_hand = (dgmlib.bernoulli_log_prob(x, model.decoder(t.z))
+               + dgmlib.gaussian_log_prob(t.z, torch.zeros(()), torch.zeros(()))
+               - dgmlib.gaussian_log_prob(t.z, mu, logvar))
+    assert torch.allclose(t.log_w, by_hand, rtol=tol, atol=tol)
+
+
+def test_reparameterized_samples_carry_gradients_to_the_encoder():
+    model = dgmlib.build_vae(x_dim=6, z_dim=2, hidden=(8,))
+    model.log_weights(torch.ones(3, 6), K=2).sum().backward()
+    first_layer = model.encoder.net[0].weight
+    assert first_layer.grad is not None and first_layer.grad.abs().sum() > 0
+
+
+def _orthogonal_lg(seed=0, x_dim=5, z_dim=2, logvar=math.log(0.3)):
+    return LinearGaussian.random(x_dim, z_dim, logvar=logvar, generator=torch.Generator().manual_seed(seed))
+
+
+def test_linear_gaussian_with_exact_posterior_has_constant_log_weights_equal_to_log_px(tol):
+    lg = _orthogonal_lg()
+    vae = lg.as_vae(exact_posterior=True)
+    x = torch.randn(7, 5)
+    log_w = vae.log_weights(x, K=11)
+    exact = lg.log_marginal(x)
+    assert torch.allclose(log_w, exact.expand(11, 7), rtol=tol, atol=10 * tol)
+
+
+def test_linear_gaussian_log_marginal_matches_monte_carlo_over_the_prior():
+    lg = _orthogonal_lg(seed=3, logvar=0.0)
+    x = torch.randn(2, 5)
+    z = torch.randn(200_000, 1, 2, generator=torch.Generator().manual_seed(0))
+    log_px_z = dgmlib.gaussian_log_prob(x, z @ lg.W.T + lg.b, lg.logvar)  # [n, 2]
+    mc = dgmlib.log_mean_exp(log_px_z, 0)
+    assert torch.allclose(mc, lg.log_marginal(x), atol=0.02)
+
+
+def test_linear_gaussian_posterior_is_diagonal_for_orthogonal_columns(tol):
+    lg = _orthogonal_lg()
+    _, cov = lg.posterior(torch.zeros(1, 5))
+    assert torch.allclose(cov, torch.diag(torch.diagonal(cov)), atol=tol)
+
+
+def test_vae_rejects_bad_inputs_with_clear_errors():
+    model = dgmlib.build_vae(x_dim=6, z_dim=2, hidden=(8,))
+    with pytest.raises(ValueError, match=r"\[batch, D\]"):
+        model.log_weights(torch.ones(6), K=1)
+    with pytest.raises(ValueError, match="K must be"):
+        model.log_weights(torch.ones(2, 6), K=0)
+    other = torch.float64 if torch.get_default_dtype() == torch.float32 else torch.float32
+    with pytest.raises(ValueError, match="move one of them"):
+        model.log_weights(torch.ones(2, 6, dtype=other), K=1)
+    with pytest.raises(ValueError, match="x_dim=784"):
+        dgmlib.build_vae(x_dim=64, z_dim=2, arch="conv")
+    with pytest.raises(ValueError, match="unknown arch"):
+        dgmlib.build_vae(x_dim=64, z_dim=2, arch="rnn")
+
+
+def test_sample_and_reconstruct_are_decoder_means_in_unit_interval():
+    torch.manual_seed(0)
+    model = dgmlib.build_vae(x_dim=6, z_dim=2, hidden=(8,))
+    x = (torch.rand(3, 6) > 0.5).to(torch.get_default_dtype())
+    rec = model.reconstruct(x)
+    assert torch.allclose(rec, torch.sigmoid(model.decoder(model.encoder(x)[0])))
+    s = model.sample(4)
+    assert s.shape == (4, 6) and bool(((s > 0) & (s < 1)).all())
+
+
+def test_conv_vae_handles_importance_samples_like_a_loop(tol):
+    torch.manual_seed(0)
+    model = dgmlib.build_vae(x_dim=784, z_dim=3, arch="conv")
+    z = torch.randn(2, 4, 3)
+    batched = model.decoder(z)
+    looped = torch.stack([model.decoder(z[k]) for k in range(2)])
+    assert batched.shape == (2, 4, 784)
+    assert torch.allclose(batched, looped, rtol=tol, atol=tol)
+    x = (torch.rand(4, 784) > 0.5).to(z.dtype)
+    mu, logvar = model.encoder(x)
+    mu2, _ = model.encoder(x.unsqueeze(0).expand(2, 4, 784))
+    assert torch.allclose(mu2[1], mu, rtol=tol, atol=tol)
+    assert model.log_weights(x, K=3).shape == (3, 4)

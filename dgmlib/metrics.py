@@ -7,6 +7,8 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
+from .distributions import gaussian_log_prob
+
 
 def _batches(x: Tensor, size: int):
     for start in range(0, x.shape[0], size):
@@ -68,3 +70,65 @@ def active_units(model: nn.Module, x: Tensor, threshold: float = 0.01,
     mu = torch.cat([model.encoder(xb)[0] for xb in _batches(x, batch_size)])
     variance = mu.var(dim=0, unbiased=False)
     return ActiveUnits(int((variance > threshold).sum()), variance)
+
+
+class Surgery(NamedTuple):
+    """The ELBO's KL term split by ELBO surgery (Hoffman & Johnson, 2016), nats per data point."""
+    elbo: float          # reconstruction - avg_kl
+    reconstruction: float  # E_i E_q(z|x_i)[log p(x_i | z)]
+    avg_kl: float        # (1/N) sum_i KL(q(z|x_i) || p(z))
+    mutual_info: float   # index-code mutual information I_q[i, z]
+    marginal_kl: float   # KL(q(z) || p(z)), q(z) the aggregated posterior
+    log_n: float         # log N, the upper bound on mutual_info
+
+
+def _log_aggregate(z: Tensor, mu: Tensor, logvar: Tensor, chunk: int) -> Tensor:
+    r"""log q(z) = log (1/N) sum_j N(z; mu_j, sigma_j^2) for every row of z, the sum over j taken
+    in chunks with a running log-sum-exp. Shapes: z [M, d], mu/logvar [N, d] -> [M]."""
+    total = None
+    for start in range(0, mu.shape[0], chunk):
+        m, lv = mu[start:start + chunk], logvar[start:start + chunk]
+        pair = gaussian_log_prob(z.unsqueeze(1), m.unsqueeze(0), lv.unsqueeze(0))  # [M, c]
+        lse = torch.logsumexp(pair, dim=1)
+        total = lse if total is None else torch.logaddexp(total, lse)
+    return total - math.log(mu.shape[0])
+
+
+@torch.no_grad()
+def elbo_surgery(model: nn.Module, x: Tensor, samples: int = 1, chunk: int = 512) -> Surgery:
+    r"""ELBO surgery over a whole dataset (Hoffman & Johnson, 2016):
+
+    .. math:: \frac1N \sum_{i=1}^N \mathrm{KL}(q(z|x_i) \| p(z))
+              = \underbrace{\mathrm{KL}(q(z) \| p(z))}_{\text{marginal KL}}
+              + \underbrace{\mathbb E_{q(z, i)}\Big[\log \frac{q(z|x_i)}{q(z)}\Big]}_{I_q[i, z]},
+              \qquad q(z) = \frac1N \sum_i q(z|x_i),
+
+    with :math:`0 \le I_q \le \log N`. Each term is a Monte Carlo average over the same samples
+    :math:`z \sim q(z|x_i)` (``samples`` per data point), so ``avg_kl = mutual_info + marginal_kl``
+    holds exactly for the estimates, and the estimate of ``mutual_info`` never exceeds log N.
+    :math:`\log q(z)` is a log-sum-exp over all N data points, taken in chunks of ``chunk`` so
+    memory stays bounded (``chunk**2 * d`` numbers at a time).
+
+    Shapes:
+        x: [N, D] -> Surgery of floats
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        stats = [model.encoder(xb) for xb in torch.split(x, chunk)]
+        mu = torch.cat([s[0] for s in stats])
+        logvar = torch.cat([s[1] for s in stats])
+        sums = torch.zeros(4, dtype=x.dtype, device=x.device)  # rec, log q(z|x), log q(z), log p(z)
+        for start in range(0, x.shape[0], chunk):
+            xb, m, lv = (t[start:start + chunk] for t in (x, mu, logvar))
+            z = m + torch.exp(0.5 * lv) * torch.randn(samples, *m.shape, dtype=m.dtype, device=m.device)
+            rec = model.likelihood.log_prob(xb, model.decoder(z))              # [S, c]
+            log_q_own = gaussian_log_prob(z, m, lv)                             # [S, c]
+            log_q_agg = _log_aggregate(z.reshape(-1, z.shape[-1]), mu, logvar, chunk).reshape(z.shape[:-1])
+            log_p = model.prior.log_prob(z)
+            sums += torch.stack([t.sum() for t in (rec, log_q_own, log_q_agg, log_p)])
+        rec, own, agg, prior = (sums / (samples * x.shape[0])).tolist()
+        return Surgery(elbo=rec - (own - prior), reconstruction=rec, avg_kl=own - prior,
+                       mutual_info=own - agg, marginal_kl=agg - prior, log_n=math.log(x.shape[0]))
+    finally:
+        model.train(was_training)

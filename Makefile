@@ -1,0 +1,55 @@
+# The two commands (see README.md):  make book   and   make test
+# Both create (or reuse) the project virtual environment .venv first.
+
+PYTHON    ?= python3
+VENV      ?= .venv
+PY        := $(VENV)/bin/python
+# The tested torch, pinned only here; requirements.txt keeps a range that Colab's torch satisfies.
+TORCH_SPEC ?= torch==2.13.0
+# Parallel test workers; notebooks of one file stay on one worker (--dist loadfile).
+WORKERS   ?= 2
+PYTEST    := OMP_NUM_THREADS=1 $(PY) -m pytest -p no:cacheprovider
+
+.PHONY: setup book test test-fast test-float64 exercises notebooks-check clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade "pip>=23.2"
+	$(PY) -m pip install -q "$(TORCH_SPEC)"
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps -e .
+	$(PY) -m pip check
+	@touch $@
+
+## Build the online book into _build/html, executing every notebook in full mode on the digits.
+book: setup
+	TQDM_DISABLE=1 $(VENV)/bin/jupyter-book build . -W -n --keep-going
+	@echo "The book: file://$(CURDIR)/_build/html/index.html"
+
+## Every test: dgmlib (float32), the graders, every notebook under nbval in quick mode,
+## then the dgmlib tests again in float64.
+test: setup
+	DGMLIB_QUICK=1 TQDM_DISABLE=1 $(PYTEST) -n $(WORKERS) --dist loadfile --durations=8 \
+		--nbval-lax tests book
+	$(MAKE) --no-print-directory test-float64
+
+test-float64: setup
+	$(PYTEST) -n $(WORKERS) --dist loadfile -q --dtype float64 tests \
+		--ignore=tests/test_exercises.py --ignore=tests/test_book.py
+
+## dgmlib tests only (seconds)
+test-fast: setup
+	$(PYTEST) -q tests --ignore=tests/test_exercises.py
+
+## Regenerate the student notebooks and autograders from the exercise masters.
+exercises: setup
+	$(PY) exercises/build.py
+
+## Stamp the canonical setup cell into every notebook and strip outputs.
+notebooks-check: setup
+	$(PY) tools/notebooks.py sync && $(PY) tools/notebooks.py strip
+
+clean:
+	rm -rf _build exercises/*/dist

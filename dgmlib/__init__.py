@@ -8,10 +8,12 @@ from .config import budget, device, is_quick, seed_everything
 from .data import Dataset, batches, load
 from .distributions import (BernoulliLikelihood, GaussianLikelihood, bernoulli_log_prob,
                             diagonal_normal, gaussian_log_prob, kl_normal, log_mean_exp)
-from .metrics import active_units, log_marginal_likelihood
+from .importance import importance_resample
+from .metrics import Surgery, active_units, elbo_surgery, log_marginal_likelihood
 from .models import VAE, LinearGaussian, Terms, build_vae
 from .objectives import beta_elbo, elbo, iwae_bound
 from .priors import StandardNormal
+from .report import format_table, show_table
 from .train import History, evaluate, fit, load as load_checkpoint, save as save_checkpoint
 
 __all__ = [
@@ -19,9 +21,11 @@ __all__ = [
     "Dataset", "batches", "load",
     "BernoulliLikelihood", "GaussianLikelihood", "bernoulli_log_prob", "diagonal_normal",
     "gaussian_log_prob", "kl_normal", "log_mean_exp",
-    "active_units", "log_marginal_likelihood",
+    "importance_resample",
+    "Surgery", "active_units", "elbo_surgery", "log_marginal_likelihood",
     "VAE", "LinearGaussian", "Terms", "build_vae",
     "beta_elbo", "elbo", "iwae_bound",
     "StandardNormal",
+    "format_table", "show_table",
     "History", "evaluate", "fit", "load_checkpoint", "save_checkpoint",
 ]

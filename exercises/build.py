@@ -1,0 +1,218 @@
+"""Build the graded exercise sets (otter-grader) from their master notebooks.
+
+Every ``exercises/<set>/<name>-master.ipynb`` gives
+
+* ``exercises/<set>/student/<name>.ipynb`` and ``exercises/<set>/student/tests/q*.py``: the student
+  notebook (no solutions, no outputs) and its public tests; committed, so Colab can open the
+  notebook from GitHub and fetch its tests;
+* ``exercises/<set>/dist/``: the full ``otter assign`` output, including the autograder zip,
+  copied to ``dist/<name>-autograder.zip`` (ignored by git).
+
+    python exercises/build.py            # rebuild every set
+    python exercises/build.py --check    # exit 1 if the committed student files are stale
+    python exercises/build.py exercises/01_elbo/elbo-master.ipynb   # one set
+
+``otter assign`` also runs every test (public and hidden) on the solutions and fails if one fails.
+The student notebook is post-processed: it is renamed (``elbo-master`` -> ``elbo``) and gets a first
+code cell that installs otter-grader and dgmlib when they are missing and downloads the ``tests/``
+folder when it is absent (Colab opens the notebook alone). The URL comes from ``_config.yml`` via
+``tools/notebooks.py:repository_url()``.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import nbformat
+
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parent
+MASTER_SUFFIX = "-master.ipynb"
+SETUP_MARKER = "# Setup: works locally and on Colab"
+
+
+def _notebooks_tool():
+    spec = importlib.util.spec_from_file_location("dgm_tools_notebooks", ROOT / "tools" / "notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    dont_write, sys.dont_write_bytecode = sys.dont_write_bytecode, True  # no tools/__pycache__
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.dont_write_bytecode = dont_write
+    return module
+
+
+def repository_url() -> str:
+    return _notebooks_tool().repository_url()
+
+
+def repository_branch() -> str:
+    text = (ROOT / "_config.yml").read_text()
+    match = re.search(r"^repository:\s*\n(?:\s+.*\n)*?\s+branch:\s*(\S+)", text, re.M)
+    return match.group(1) if match else "main"
+
+
+def raw_url(relpath: str) -> str:
+    """URL of a committed file's raw contents (GitHub)."""
+    url = repository_url().rstrip("/").removesuffix(".git")
+    raw = url.replace("https://github.com/", "https://raw.githubusercontent.com/", 1)
+    return f"{raw}/{repository_branch()}/{relpath}"
+
+
+def colab_url(relpath: str) -> str:
+    url = repository_url().rstrip("/").removesuffix(".git")
+    return url.replace("https://github.com/", "https://colab.research.google.com/github/", 1) + \
+        f"/blob/{repository_branch()}/{relpath}"
+
+
+def masters() -> list[pathlib.Path]:
+    return sorted(HERE.glob(f"*/*{MASTER_SUFFIX}"))
+
+
+def student_name(master: pathlib.Path) -> str:
+    return master.name.removesuffix(MASTER_SUFFIX)
+
+
+def student_dir(master: pathlib.Path) -> pathlib.Path:
+    return master.parent / "student"
+
+
+def otter_command() -> list[str]:
+    """The otter of the running interpreter."""
+    return [sys.executable, "-m", "otter"]
+
+
+def assign(master: pathlib.Path, out: pathlib.Path) -> subprocess.CompletedProcess:
+    """Run ``otter assign`` (tests the solutions too); the output lands in ``out``."""
+    if out.exists():
+        shutil.rmtree(out)
+    # cwd: the master's folder, so that the paths otter writes are relative to it
+    return subprocess.run(otter_command() + ["assign", str(master.resolve()), str(out.resolve())],
+                          cwd=master.parent, capture_output=True, text=True)
+
+
+def autograder_zip(out: pathlib.Path) -> pathlib.Path:
+    zips = sorted((out / "autograder").glob("*.zip"))
+    if len(zips) != 1:
+        raise RuntimeError(f"expected one autograder zip in {out / 'autograder'}, found {zips}")
+    return zips[0]
+
+
+def setup_cell_source(master: pathlib.Path, tests: list[str]) -> str:
+    import otter
+    rel = student_dir(master).relative_to(ROOT).as_posix()
+    questions = [pathlib.Path(t).stem for t in sorted(tests)]
+    return (f"{SETUP_MARKER} (installs what is missing, fetches the tests folder).\n"
+            "import os, urllib.request\n"
+            "try:\n"
+            "    import dgmlib, otter\n"
+            "except ImportError:\n"
+            f"    %pip install -q otter-grader=={otter.__version__} \"dgmlib @ git+{repository_url()}@{repository_branch()}\"\n"
+            "if not os.path.isdir(\"tests\"):  # Colab opens the notebook without its folder\n"
+            "    os.makedirs(\"tests\")\n"
+            f"    for q in {questions!r}:\n"
+            f"        urllib.request.urlretrieve(f\"{raw_url(rel)}/tests/{{q}}.py\", f\"tests/{{q}}.py\")")
+
+
+def student_files(master: pathlib.Path, out: pathlib.Path) -> dict[str, str]:
+    """The committed student files (relative path -> text), from an ``otter assign`` output."""
+    src = out / "student"
+    name = student_name(master)
+    tests = sorted(p.relative_to(src).as_posix() for p in (src / "tests").glob("*.py"))
+    files = {t: (src / t).read_text() for t in tests}
+
+    nb = nbformat.read(src / master.name, as_version=4)
+    for cell in nb.cells:
+        cell.pop("id", None)
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+            cell.source = cell.source.replace(f'otter.Notebook("{master.name}")',
+                                              f'otter.Notebook("{name}.ipynb")')
+    # title first, then a Colab link and the setup cell, then otter's init cell
+    title = next(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown")
+    cells = [nb.cells[title]] + [c for i, c in enumerate(nb.cells) if i != title]
+    rel_nb = (student_dir(master) / f"{name}.ipynb").relative_to(ROOT).as_posix()
+    badge = nbformat.v4.new_markdown_cell(
+        f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab_url(rel_nb)}) "
+        "Run the setup cell and the `otter` cell below first; check each answer with its "
+        "`grader.check` cell.")
+    setup = nbformat.v4.new_code_cell(setup_cell_source(master, tests))
+    for cell in (badge, setup):
+        cell.pop("id", None)
+    nb.cells = cells[:1] + [badge, setup] + cells[1:]
+    nb.nbformat, nb.nbformat_minor = 4, 4
+    files[f"{name}.ipynb"] = nbformat.writes(nb) + "\n"
+    return files
+
+
+def committed_files(master: pathlib.Path) -> dict[str, str]:
+    d = student_dir(master)
+    return {p.relative_to(d).as_posix(): p.read_text()
+            for p in sorted(d.rglob("*")) if p.is_file() and "__pycache__" not in p.parts
+            and ".ipynb_checkpoints" not in p.parts}
+
+
+def differences(master: pathlib.Path, fresh: dict[str, str]) -> list[str]:
+    have = committed_files(master)
+    rel = student_dir(master).relative_to(ROOT).as_posix()
+    out = [f"{rel}/{p}: missing" for p in sorted(fresh.keys() - have.keys())]
+    out += [f"{rel}/{p}: not generated by the master (remove it)" for p in sorted(have.keys() - fresh.keys())]
+    out += [f"{rel}/{p}: differs from a fresh build" for p in sorted(fresh.keys() & have.keys())
+            if fresh[p] != have[p]]
+    return out
+
+
+def _fail(master: pathlib.Path, proc: subprocess.CompletedProcess) -> None:
+    sys.stderr.write(proc.stdout + proc.stderr)
+    raise SystemExit(f"otter assign failed for {master.relative_to(ROOT)} (exit {proc.returncode})")
+
+
+def build(master: pathlib.Path) -> None:
+    out = master.parent / "dist"
+    proc = assign(master, out)
+    if proc.returncode != 0:
+        _fail(master, proc)
+    shutil.copy(autograder_zip(out), out / f"{student_name(master)}-autograder.zip")
+    files = student_files(master, out)
+    target = student_dir(master)
+    if target.exists():
+        shutil.rmtree(target)
+    for rel, text in files.items():
+        (target / rel).parent.mkdir(parents=True, exist_ok=True)
+        (target / rel).write_text(text)
+    print(f"{master.relative_to(ROOT)}: {len(files)} student files, autograder "
+          f"{(out / f'{student_name(master)}-autograder.zip').relative_to(ROOT)}")
+
+
+def check(master: pathlib.Path) -> list[str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = assign(master, pathlib.Path(tmp) / "dist")
+        if proc.returncode != 0:
+            _fail(master, proc)
+        return differences(master, student_files(master, pathlib.Path(tmp) / "dist"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true",
+                        help="exit 1 if the committed student files differ from a fresh build")
+    parser.add_argument("masters", nargs="*", type=pathlib.Path)
+    args = parser.parse_args(argv)
+    paths = [p.resolve() for p in args.masters] or masters()
+    if args.check:
+        found = [msg for m in paths for msg in check(m)]
+        print("\n".join(found) or f"{len(paths)} exercise set(s): student files up to date")
+        return 1 if found else 0
+    for m in paths:
+        build(m)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

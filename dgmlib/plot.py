@@ -20,12 +20,13 @@ def _to_numpy(x: Tensor) -> np.ndarray:
 
 
 def image_grid(images: Tensor, shape: Sequence[int], ncols: int = 10, pad: int = 1) -> np.ndarray:
-    """Tile flat images [n, D] (values in [0, 1]) into one 2-D array with ``pad`` pixels between."""
+    """Tile flat images [n, D] (values in [0, 1]) into one 2-D array with ``pad`` pixels between;
+    separators and empty cells are 0, which the grids draw white (``cmap="gray_r"``)."""
     h, w = shape
     imgs = _to_numpy(images).reshape(-1, h, w)
     n = len(imgs)
     nrows = int(np.ceil(n / ncols))
-    grid = np.ones((nrows * (h + pad) - pad, ncols * (w + pad) - pad))
+    grid = np.zeros((nrows * (h + pad) - pad, ncols * (w + pad) - pad))
     for i, img in enumerate(imgs):
         r, c = divmod(i, ncols)
         grid[r * (h + pad):r * (h + pad) + h, c * (w + pad):c * (w + pad) + w] = img

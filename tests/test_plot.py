@@ -15,8 +15,8 @@ def test_image_grid_places_each_image_in_its_cell():
     assert grid.shape == (2 * 3 - 1, 3 * 3 - 1)
     assert np.allclose(grid[3:5, 3:5], 0.4)      # image 4: row 1, column 1
     assert np.allclose(grid[0:2, 6:8], 0.2)      # image 2: row 0, column 2
-    assert np.all(grid[3:5, 6:8] == 1.0)      # empty cell stays white
-    assert np.all(grid[2, :] == 1.0)          # separator row
+    assert np.all(grid[3:5, 6:8] == 0.0)      # empty cell stays blank (white)
+    assert np.all(grid[2, :] == 0.0)          # separator row
 
 
 def test_every_plot_has_a_title_and_axis_labels(digits):

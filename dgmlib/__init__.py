@@ -9,7 +9,8 @@ from .data import Dataset, batches, load
 from .distributions import (BernoulliLikelihood, GaussianLikelihood, bernoulli_log_prob,
                             diagonal_normal, gaussian_log_prob, kl_normal, log_mean_exp)
 from .importance import importance_resample
-from .metrics import Surgery, active_units, elbo_surgery, log_marginal_likelihood
+from .metrics import (Surgery, active_units, aggregate_posterior_log_prob, elbo_surgery,
+                      log_marginal_likelihood)
 from .models import VAE, LinearGaussian, Terms, build_vae
 from .objectives import beta_elbo, elbo, iwae_bound
 from .priors import StandardNormal
@@ -22,7 +23,7 @@ __all__ = [
     "BernoulliLikelihood", "GaussianLikelihood", "bernoulli_log_prob", "diagonal_normal",
     "gaussian_log_prob", "kl_normal", "log_mean_exp",
     "importance_resample",
-    "Surgery", "active_units", "elbo_surgery", "log_marginal_likelihood",
+    "Surgery", "active_units", "aggregate_posterior_log_prob", "elbo_surgery", "log_marginal_likelihood",
     "VAE", "LinearGaussian", "Terms", "build_vae",
     "beta_elbo", "elbo", "iwae_bound",
     "StandardNormal",

@@ -85,6 +85,8 @@ class Surgery(NamedTuple):
 def _log_aggregate(z: Tensor, mu: Tensor, logvar: Tensor, chunk: int) -> Tensor:
     r"""log q(z) = log (1/N) sum_j N(z; mu_j, sigma_j^2) for every row of z, the sum over j taken
     in chunks with a running log-sum-exp. Shapes: z [M, d], mu/logvar [N, d] -> [M]."""
+    if z.shape[0] > chunk:
+        return torch.cat([_log_aggregate(zc, mu, logvar, chunk) for zc in torch.split(z, chunk)])
     total = None
     for start in range(0, mu.shape[0], chunk):
         m, lv = mu[start:start + chunk], logvar[start:start + chunk]
@@ -92,6 +94,20 @@ def _log_aggregate(z: Tensor, mu: Tensor, logvar: Tensor, chunk: int) -> Tensor:
         lse = torch.logsumexp(pair, dim=1)
         total = lse if total is None else torch.logaddexp(total, lse)
     return total - math.log(mu.shape[0])
+
+
+@torch.no_grad()
+def aggregate_posterior_log_prob(model: nn.Module, x: Tensor, z: Tensor, chunk: int = 512) -> Tensor:
+    r"""Log-density of the aggregated posterior :math:`q(z) = \frac1N \sum_{i=1}^N q(z|x_i)` of
+    the data x at the points z (e.g. a grid for a contour plot), memory bounded by ``chunk``.
+
+    Shapes:
+        x: [N, D], z: [M, d] -> [M]
+    """
+    stats = [model.encoder(xb) for xb in torch.split(x, chunk)]
+    mu = torch.cat([s[0] for s in stats])
+    logvar = torch.cat([s[1] for s in stats])
+    return _log_aggregate(z, mu, logvar, chunk)
 
 
 @torch.no_grad()

@@ -86,3 +86,15 @@ def test_marginal_kl_vanishes_when_the_prior_is_the_aggregated_posterior(model_a
     s = elbo_surgery(model, x, samples=2, chunk=16)
     assert s.marginal_kl == pytest.approx(0.0, abs=1e-4)
     assert s.avg_kl == pytest.approx(s.mutual_info, abs=1e-4)
+
+
+def test_aggregate_posterior_log_prob_equals_the_mixture_density(model_and_x, tol):
+    model, x = model_and_x
+    z = torch.randn(30, 2)
+    with torch.no_grad():
+        mu, logvar = model.encoder(x)
+        mix = MixtureSameFamily(Categorical(logits=torch.zeros(len(x))),
+                                Independent(Normal(mu, torch.exp(0.5 * logvar)), 1))
+        expected = mix.log_prob(z)
+    got = dgmlib.aggregate_posterior_log_prob(model, x, z, chunk=7)
+    assert torch.allclose(got, expected, rtol=10 * tol, atol=10 * tol)

@@ -1,0 +1,237 @@
+"""The book's expensive results tables: one function per table, one command to rerun them all.
+
+    python -m dgmlib.experiments iwae surgery        # full settings -> dgmlib/results/<name>.json
+    python -m dgmlib.experiments iwae --quick         # the same code path with tiny settings
+
+A chapter calls :func:`get`: in full mode (the book build) it reads the committed result file,
+which records the seeds, the settings and the code version that made it; in quick mode
+(``DGMLIB_QUICK=1``, the test suite) it reruns the same code path with the quick settings, so a
+broken experiment fails CI even though the book shows the committed numbers.
+
+Each training run is an independent task (a model, a seed, an objective); ``workers`` runs them
+in parallel processes, one CPU thread each.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import functools
+import json
+import multiprocessing
+import os
+import pathlib
+import subprocess
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, Callable
+
+import torch
+
+from .config import is_quick, seed_everything
+
+RESULTS_DIR = pathlib.Path(__file__).resolve().parent / "results"
+
+
+# ---------------------------------------------------------------------------------------------
+# The experiments: settings and one task per trained model
+
+@dataclasses.dataclass(frozen=True)
+class IWAESettings:
+    """Burda et al. (2016), Table 1, on binarized digits: VAE and IWAE trained with k samples."""
+    seeds: tuple[int, ...] = (0, 1, 2)
+    ks: tuple[int, ...] = (1, 5, 50)
+    z_dim: int = 20
+    hidden: tuple[int, ...] = (100, 100)
+    activation: str = "tanh"
+    epochs: int = 500
+    batch_size: int = 100
+    lr: float = 1e-3
+    eval_K: int = 5000
+    dataset: str = "digits"
+
+
+IWAE_QUICK = IWAESettings(seeds=(0,), ks=(1, 5), z_dim=8, hidden=(32,), epochs=3, eval_K=50)
+
+
+@dataclasses.dataclass(frozen=True)
+class SurgerySettings:
+    """Hoffman & Johnson (2016), Table 1, on binarized digits: VAEs with several latent sizes."""
+    seeds: tuple[int, ...] = (0, 1, 2)
+    z_dims: tuple[int, ...] = (2, 10, 20)
+    hidden: tuple[int, ...] = (256, 256)
+    activation: str = "relu"
+    epochs: int = 300
+    batch_size: int = 100
+    lr: float = 1e-3
+    samples: int = 10
+    dataset: str = "digits"
+
+
+SURGERY_QUICK = SurgerySettings(seeds=(0,), z_dims=(2, 4), hidden=(32,), epochs=3, samples=2)
+
+
+def _train(dataset: str, z_dim: int, hidden, activation: str, epochs: int, batch_size: int,
+           lr: float, seed: int, objective: Callable, device: str):
+    from .data import load
+    from .models import build_vae
+    from .train import fit
+
+    data = load(dataset, device=device)
+    seed_everything(seed)
+    model = build_vae(data.dim, z_dim, hidden=hidden, activation=activation).to(device)
+    start = time.perf_counter()
+    history = fit(model, data, epochs=epochs, objective=objective, lr=lr, batch_size=batch_size,
+                  seed=seed, val_every=max(1, epochs // 10), progress=False)
+    return data, model, history, time.perf_counter() - start
+
+
+def _iwae_task(s: IWAESettings, objective: str, k: int, seed: int, device: str) -> dict[str, Any]:
+    from .metrics import active_units, log_marginal_likelihood
+    from .objectives import elbo, iwae_bound
+
+    train_objective = (functools.partial(elbo, K=k) if objective == "vae"
+                       else functools.partial(iwae_bound, K=k))
+    data, model, history, seconds = _train(s.dataset, s.z_dim, s.hidden, s.activation, s.epochs,
+                                           s.batch_size, s.lr, seed, train_objective, device)
+    seed_everything(10_000 + seed)
+    with torch.no_grad():
+        ll = log_marginal_likelihood(model, data.test, K=s.eval_K)
+        test_elbo = elbo(model, data.test, K=100).mean().item()
+    return {"objective": objective, "k": k, "seed": seed, "test_nll": -ll.mean().item(),
+            "test_elbo": test_elbo, "active_units": active_units(model, data.test).count,
+            "final_val_objective": history.val[-1], "train_seconds": round(seconds, 1)}
+
+
+def _iwae_tasks(s: IWAESettings) -> list[tuple]:
+    # k = 1: the VAE and the IWAE objectives are the same function, so one run serves both rows
+    return [(s, obj, k, seed) for seed in s.seeds for k in s.ks for obj in ("vae", "iwae")
+            if not (obj == "iwae" and k == 1)]
+
+
+def _surgery_task(s: SurgerySettings, z_dim: int, seed: int, device: str) -> dict[str, Any]:
+    from .metrics import elbo_surgery
+    from .objectives import elbo
+
+    data, model, history, seconds = _train(s.dataset, z_dim, s.hidden, s.activation, s.epochs,
+                                           s.batch_size, s.lr, seed, elbo, device)
+    seed_everything(10_000 + seed)
+    surgery = elbo_surgery(model, data.train, samples=s.samples)
+    return {"z_dim": z_dim, "seed": seed, **surgery._asdict(),
+            "identity_residual": surgery.avg_kl - surgery.mutual_info - surgery.marginal_kl,
+            "train_seconds": round(seconds, 1)}
+
+
+def _surgery_tasks(s: SurgerySettings) -> list[tuple]:
+    return [(s, z, seed) for seed in s.seeds for z in s.z_dims]
+
+
+EXPERIMENTS: dict[str, dict[str, Any]] = {
+    "iwae": {"settings": IWAESettings(), "quick": IWAE_QUICK, "tasks": _iwae_tasks, "run": _iwae_task},
+    "surgery": {"settings": SurgerySettings(), "quick": SURGERY_QUICK, "tasks": _surgery_tasks,
+                "run": _surgery_task},
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Running, saving, loading
+
+def code_version() -> dict[str, Any]:
+    """dgmlib's version and, inside a git checkout, the commit (and whether the tree was dirty)."""
+    from . import __version__
+    info: dict[str, Any] = {"dgmlib": __version__, "torch": torch.__version__}
+    root = pathlib.Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                                text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "dgmlib"], cwd=root,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        if commit:
+            info.update(commit=commit, dgmlib_dirty=bool(dirty))
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return info
+
+
+def settings_record(settings) -> dict[str, Any]:
+    """Settings as they are stored in a result file (JSON types: tuples become lists)."""
+    return json.loads(json.dumps(dataclasses.asdict(settings)))
+
+
+def _call(run: Callable, args: tuple, device: str) -> dict[str, Any]:
+    torch.set_num_threads(1)
+    return run(*args, device)
+
+
+def run(name: str, quick: bool = False, workers: int = 1, device: str = "cpu") -> dict[str, Any]:
+    """Run experiment ``name`` with its full (or quick) settings; returns the result record."""
+    if name not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {name!r}; choose one of {sorted(EXPERIMENTS)}")
+    spec = EXPERIMENTS[name]
+    settings = spec["quick"] if quick else spec["settings"]
+    tasks = spec["tasks"](settings)
+    start = time.perf_counter()
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers,
+                                 mp_context=multiprocessing.get_context("spawn")) as pool:
+            rows = list(pool.map(_call, [spec["run"]] * len(tasks), tasks, [device] * len(tasks)))
+    else:
+        rows = [spec["run"](*t, device) for t in tasks]
+    return {"name": name, "quick": quick, "settings": settings_record(settings),
+            "code": code_version(), "device": device, "workers": workers,
+            "created": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+            "wall_seconds": round(time.perf_counter() - start, 1), "rows": rows}
+
+
+def save(result: dict[str, Any], path: str | os.PathLike | None = None) -> pathlib.Path:
+    """Write a result record as JSON (atomically) to ``path`` or dgmlib/results/<name>.json."""
+    path = pathlib.Path(path) if path else RESULTS_DIR / f"{result['name']}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(result, indent=1) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def load(name: str, path: str | os.PathLike | None = None) -> dict[str, Any]:
+    """The committed result record of experiment ``name``."""
+    path = pathlib.Path(path) if path else RESULTS_DIR / f"{name}.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"no results for {name!r} at {path}; compute them with "
+                                f"`python -m dgmlib.experiments {name}`")
+    result = json.loads(path.read_text())
+    if result.get("name") != name or "rows" not in result:
+        raise ValueError(f"{path} does not hold results of experiment {name!r}")
+    return result
+
+
+def get(name: str) -> dict[str, Any]:
+    """What a chapter shows: in quick mode a fresh quick run of the same code path, otherwise
+    the committed full-mode results."""
+    return run(name, quick=True) if is_quick() else load(name)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dgmlib.experiments", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("names", nargs="*", default=sorted(EXPERIMENTS), help="experiments to run (default: all)")
+    parser.add_argument("--quick", action="store_true", help="tiny settings (a smoke test)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--out", default=None,
+                        help="folder for the JSON files (default: dgmlib/results; with --quick: none, "
+                             "so a smoke test never overwrites the committed results)")
+    args = parser.parse_args(argv)
+    for name in args.names:
+        result = run(name, quick=args.quick, workers=args.workers, device=args.device)
+        if args.quick and not args.out:
+            print(json.dumps(result["rows"], indent=1))
+            print(f"{name}: {len(result['rows'])} quick runs in {result['wall_seconds']} s (not saved)")
+            continue
+        path = save(result, pathlib.Path(args.out) / f"{name}.json" if args.out else None)
+        print(f"{name}: {len(result['rows'])} runs in {result['wall_seconds']} s -> {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -30,7 +30,9 @@ import torch
 
 from .config import is_quick, seed_everything
 
-RESULTS_DIR = pathlib.Path(__file__).resolve().parent / "results"
+#: Where result files live: the package's results/ folder, or $DGMLIB_RESULTS_DIR when set.
+RESULTS_DIR = pathlib.Path(os.environ.get("DGMLIB_RESULTS_DIR")
+                           or pathlib.Path(__file__).resolve().parent / "results")
 
 
 # ---------------------------------------------------------------------------------------------

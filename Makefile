@@ -10,7 +10,7 @@ TORCH_SPEC ?= torch==2.13.0
 WORKERS   ?= 2
 PYTEST    := OMP_NUM_THREADS=1 $(PY) -m pytest -p no:cacheprovider
 
-.PHONY: setup book test test-fast test-float64 exercises notebooks-check clean
+.PHONY: setup book test test-fast test-float64 exercises tables bench notebooks-tidy clean
 
 setup: $(VENV)/.installed
 
@@ -47,8 +47,16 @@ test-fast: setup
 exercises: setup
 	$(PY) exercises/build.py
 
+## Recompute the book's expensive results tables into dgmlib/results/*.json (about 30 min on 2 cores).
+tables: setup
+	OMP_NUM_THREADS=1 $(PY) -m dgmlib.experiments --workers $(WORKERS)
+
+## Speed measurements into benchmarks/out/*.md
+bench: setup
+	$(PY) benchmarks/bench_eval.py
+
 ## Stamp the canonical setup cell into every notebook and strip outputs.
-notebooks-check: setup
+notebooks-tidy: setup
 	$(PY) tools/notebooks.py sync && $(PY) tools/notebooks.py strip
 
 clean:

@@ -89,6 +89,29 @@ def kl_normal(mu_q: Tensor, logvar_q: Tensor, mu_p: Tensor | float = 0.0,
                   - 1.0).sum(-1)
 
 
+def log_mean_normal(z: Tensor, mu: Tensor, logvar: Tensor, chunk: int = 512) -> Tensor:
+    r"""Log-density of an equally weighted mixture of N diagonal Gaussians,
+
+    .. math:: \log \frac1N \sum_{j=1}^N \mathcal N(z; \mu_j, \mathrm{diag}\,\sigma_j^2),
+
+    for every row of z: the aggregated posterior :math:`q(z) = \frac1N\sum_j q(z|x_j)` or a
+    VampPrior. The sum over j runs in chunks with a running log-sum-exp, so memory stays at
+    ``chunk**2 * d`` numbers whatever N and the number of points. Differentiable.
+
+    Shapes:
+        z: [M, d], mu / logvar: [N, d] -> [M]
+    """
+    if z.shape[0] > chunk:
+        return torch.cat([log_mean_normal(zc, mu, logvar, chunk) for zc in torch.split(z, chunk)])
+    total = None
+    for start in range(0, mu.shape[0], chunk):
+        m, lv = mu[start:start + chunk], logvar[start:start + chunk]
+        pair = gaussian_log_prob(z.unsqueeze(1), m.unsqueeze(0), lv.unsqueeze(0))  # [M, c]
+        lse = torch.logsumexp(pair, dim=1)
+        total = lse if total is None else torch.logaddexp(total, lse)
+    return total - math.log(mu.shape[0])
+
+
 class BernoulliLikelihood(nn.Module):
     r"""Observation model :math:`p(x \mid z) = \prod_i \mathrm{Bernoulli}(x_i; \sigma(\ell_i))`
     for binary data; the decoder outputs the logits :math:`\ell`.

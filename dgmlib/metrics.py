@@ -7,7 +7,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from .distributions import gaussian_log_prob
+from .distributions import gaussian_log_prob, log_mean_normal
 
 
 def _batches(x: Tensor, size: int):
@@ -82,20 +82,6 @@ class Surgery(NamedTuple):
     log_n: float         # log N, the upper bound on mutual_info
 
 
-def _log_aggregate(z: Tensor, mu: Tensor, logvar: Tensor, chunk: int) -> Tensor:
-    r"""log q(z) = log (1/N) sum_j N(z; mu_j, sigma_j^2) for every row of z, the sum over j taken
-    in chunks with a running log-sum-exp. Shapes: z [M, d], mu/logvar [N, d] -> [M]."""
-    if z.shape[0] > chunk:
-        return torch.cat([_log_aggregate(zc, mu, logvar, chunk) for zc in torch.split(z, chunk)])
-    total = None
-    for start in range(0, mu.shape[0], chunk):
-        m, lv = mu[start:start + chunk], logvar[start:start + chunk]
-        pair = gaussian_log_prob(z.unsqueeze(1), m.unsqueeze(0), lv.unsqueeze(0))  # [M, c]
-        lse = torch.logsumexp(pair, dim=1)
-        total = lse if total is None else torch.logaddexp(total, lse)
-    return total - math.log(mu.shape[0])
-
-
 @torch.no_grad()
 def aggregate_posterior_log_prob(model: nn.Module, x: Tensor, z: Tensor, chunk: int = 512) -> Tensor:
     r"""Log-density of the aggregated posterior :math:`q(z) = \frac1N \sum_{i=1}^N q(z|x_i)` of
@@ -107,7 +93,7 @@ def aggregate_posterior_log_prob(model: nn.Module, x: Tensor, z: Tensor, chunk: 
     stats = [model.encoder(xb) for xb in torch.split(x, chunk)]
     mu = torch.cat([s[0] for s in stats])
     logvar = torch.cat([s[1] for s in stats])
-    return _log_aggregate(z, mu, logvar, chunk)
+    return log_mean_normal(z, mu, logvar, chunk)
 
 
 @torch.no_grad()
@@ -140,7 +126,7 @@ def elbo_surgery(model: nn.Module, x: Tensor, samples: int = 1, chunk: int = 512
             z = m + torch.exp(0.5 * lv) * torch.randn(samples, *m.shape, dtype=m.dtype, device=m.device)
             rec = model.likelihood.log_prob(xb, model.decoder(z))              # [S, c]
             log_q_own = gaussian_log_prob(z, m, lv)                             # [S, c]
-            log_q_agg = _log_aggregate(z.reshape(-1, z.shape[-1]), mu, logvar, chunk).reshape(z.shape[:-1])
+            log_q_agg = log_mean_normal(z.reshape(-1, z.shape[-1]), mu, logvar, chunk).reshape(z.shape[:-1])
             log_p = model.prior.log_prob(z)
             sums += torch.stack([t.sum() for t in (rec, log_q_own, log_q_agg, log_p)])
         rec, own, agg, prior = (sums / (samples * x.shape[0])).tolist()

@@ -3,7 +3,8 @@
 One ``otter assign`` per master (module fixture, into a tmp dir) tests the solutions and gives the
 student notebook and the autograder zip; submissions (the student notebook with its answer cells
 rewritten) are graded by the real grader, ``otter run -a <zip>`` (offline, no Docker), several at
-once. Nothing is written into the repository.
+once. Every question of every set must reject at least two plausible wrong answers (``WRONG``) and
+score 0 for an answer that raises or returns NaN (``BROKEN``). Nothing is written into the repository.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pathlib
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import nbformat
 import pytest
@@ -27,6 +29,8 @@ sys.dont_write_bytecode = _dont_write
 
 MASTERS = build.masters()
 ELBO = ROOT / "exercises" / "01_elbo" / "elbo-master.ipynb"
+# concurrent otter processes (each one starts a kernel that imports torch)
+PARALLEL = max(2, min(8, 3 * (os.cpu_count() or 1)))
 MARKERS = ("# BEGIN SOLUTION", "# END SOLUTION")
 
 
@@ -69,7 +73,9 @@ def correct_answer(source: str) -> str:
     return "\n".join(line for line in source.splitlines() if line.strip() not in MARKERS)
 
 
-# ---------------------------------------------------------------- wrong answers (01_elbo)
+# ---------------------------------------------------------------- wrong answers
+
+# 01_elbo
 
 KL = "def kl_standard_normal(mu, logvar):\n    return {}\n"
 REPARAM = "def reparameterize(mu, logvar, eps):\n    return {}\n"
@@ -84,9 +90,7 @@ LOG_SIGMOID = ("def mc_elbo(x, logits, mu, logvar, z):\n"
                "    log_qz = -0.5 * (math.log(2 * math.pi) + logvar + (z - mu).pow(2) / logvar.exp()).sum(-1)\n"
                "    return log_px + log_pz - log_qz\n")
 
-# variant -> question -> (label, answer cell). One submission per variant: one otter run judges a
-# wrong answer for every question at once (questions are graded independently).
-WRONG = {
+WRONG_ELBO = {
     "A": {"q1": ("KL missing the 1/2", KL.format("(mu.pow(2) + logvar.exp() - logvar - 1.0).sum(-1)")),
           "q2": ("exp(logvar) instead of exp(logvar/2)", REPARAM.format("mu + torch.exp(logvar) * eps")),
           "q3": ("log(sigmoid) is unstable", LOG_SIGMOID)},
@@ -99,25 +103,84 @@ WRONG = {
     "D": {"q1": ("mean over dims instead of sum", KL.format("0.5 * (mu.pow(2) + logvar.exp() - logvar - 1.0).mean(-1)")),
           "q3": ("sums over the batch", ELBO_HEAD + "    return (log_px + log_pz - log_qz).sum()\n")},
 }
-# answers that raise or return NaN: graded as failures, not a grader crash
-BROKEN = {"q1": "def kl_standard_normal(mu, logvar):\n    raise NotImplementedError('todo')\n",
-          "q2": REPARAM.format("torch.full_like(mu, float('nan'))"),
-          "q3": "raise RuntimeError('cell fails before defining mc_elbo')\n" + ELBO_HEAD + "    return log_px\n"}
-WRONG_CASES = [(v, q) for v, answers in WRONG.items() for q in answers]
+BROKEN_ELBO = {"q1": "def kl_standard_normal(mu, logvar):\n    raise NotImplementedError('todo')\n",
+               "q2": REPARAM.format("torch.full_like(mu, float('nan'))"),
+               "q3": "raise RuntimeError('cell fails before defining mc_elbo')\n" + ELBO_HEAD + "    return log_px\n"}
 
+
+# 02_iwae
+
+IWAE = "def iwae_from_log_weights(log_w):\n    return {}\n"
+AU = "def active_units(mu, threshold=0.01):\n    return {}\n"
+SNW = "def self_normalized_weights(log_w):\n    return {}\n"
+
+WRONG_IWAE = {
+    "A": {"q1": ("log(mean(exp)) under- and overflows", IWAE.format("torch.log(torch.exp(log_w).mean(0))")),
+          "q2": ("unbiased variance (divides by N - 1)", AU.format("int((mu.var(0) > threshold).sum())")),
+          "q3": ("exp before normalizing overflows", SNW.format("torch.exp(log_w) / torch.exp(log_w).sum(0)"))},
+    "B": {"q1": ("missing the -log K", IWAE.format("torch.logsumexp(log_w, dim=0)")),
+          "q2": ("standard deviation instead of variance", AU.format("int((mu.std(0, unbiased=False) > threshold).sum())")),
+          "q3": ("softmax over the batch", SNW.format("torch.softmax(log_w, dim=-1)"))},
+    "C": {"q1": ("mean of the log weights (the ELBO)", IWAE.format("log_w.mean(0)")),
+          "q2": ("variance over the units", AU.format("int((mu.var(1, unbiased=False) > threshold).sum())")),
+          "q3": ("weights divided by K, not by their sum", SNW.format("torch.exp(log_w) / log_w.shape[0]"))},
+    "D": {"q1": ("log-mean-exp over the batch", IWAE.format("torch.logsumexp(log_w, dim=-1) - math.log(log_w.shape[-1])")),
+          "q2": ("counts the inactive units", AU.format("int((mu.var(0, unbiased=False) <= threshold).sum())")),
+          "q3": ("log of the normalized weights", SNW.format("log_w - torch.logsumexp(log_w, dim=0)"))},
+}
+BROKEN_IWAE = {"q1": "def iwae_from_log_weights(log_w):\n    raise NotImplementedError('todo')\n",
+               "q2": AU.format("float('nan')"),
+               "q3": "raise RuntimeError('cell fails before defining it')\n" + SNW.format("torch.softmax(log_w, 0)")}
+
+# 03_elbo_surgery. The wrong answers to q2 and q3 compute log q(z) themselves (AGG), so that they are
+# judged on their own, whatever the submission's q1.
+
+PAIR = "    pair = log_normal(z[:, None, :], mu[None, :, :], logvar[None, :, :])\n"
+LAP = "def log_aggregate_posterior(z, mu, logvar):\n" + PAIR + "    return {}\n"
+LAP_FACTORIZED = ("def log_aggregate_posterior(z, mu, logvar):\n"
+                  "    per_dim = -0.5 * (math.log(2 * math.pi) + logvar[None] + (z[:, None] - mu[None]).pow(2) * torch.exp(-logvar[None]))\n"
+                  "    return (torch.logsumexp(per_dim, dim=1) - math.log(mu.shape[0])).sum(-1)\n")
+AGG = "    log_agg = torch.logsumexp(log_normal(z[:, None], mu[None], logvar[None]), dim=1) - math.log(mu.shape[0])\n"
+OWN = "    log_own = log_normal(z, mu, logvar)\n"
+PRIOR = "    log_prior = log_normal(z, torch.zeros_like(z), torch.zeros_like(z))\n"
+MI = "def mutual_information(z, mu, logvar):\n" + AGG + OWN + PRIOR + "    return {}\n"
+MKL = "def marginal_kl(z, mu, logvar):\n" + AGG + OWN + PRIOR + "    return {}\n"
+
+WRONG_SURGERY = {
+    "A": {"q1": ("mean of the log-densities", LAP.format("pair.mean(1)")),
+          "q2": ("sign error", MI.format("(log_agg - log_own).mean()")),
+          "q3": ("sign error", MKL.format("(log_prior - log_agg).mean()"))},
+    "B": {"q1": ("missing the -log N", LAP.format("torch.logsumexp(pair, dim=1)")),
+          "q2": ("prior instead of the aggregate posterior (the average KL)", MI.format("(log_own - log_prior).mean()")),
+          "q3": ("own posterior instead of the aggregate (the average KL)", MKL.format("(log_own - log_prior).mean()"))},
+    "C": {"q1": ("log(mean(exp)) underflows", LAP.format("torch.log(torch.exp(pair).mean(1))")),
+          "q2": ("sum over the data points instead of the mean", MI.format("(log_own - log_agg).sum()")),
+          "q3": ("prior log-density without the 2 pi", MKL.format("(log_agg + 0.5 * z.pow(2).sum(-1)).mean()"))},
+    "D": {"q1": ("a mixture per dimension", LAP_FACTORIZED),
+          "q2": ("log q(z) missing the -log N", MI.format("(log_own - log_agg - math.log(mu.shape[0])).mean()")),
+          "q3": ("log q(z) missing the -log N", MKL.format("(log_agg + math.log(mu.shape[0]) - log_prior).mean()"))},
+}
+BROKEN_SURGERY = {"q1": LAP.format("torch.full(z.shape[:1], float('nan'), dtype=z.dtype)"),
+                  "q2": "def mutual_information(z, mu, logvar):\n    raise NotImplementedError('todo')\n",
+                  "q3": "raise RuntimeError('cell fails before defining it')\n" + MKL.format("(log_agg - log_prior).mean()")}
+
+# set -> variant -> question -> (label, answer cell). One submission per variant: one otter run
+# judges a wrong answer for every question at once (questions are graded independently).
+WRONG = {"01_elbo": WRONG_ELBO, "02_iwae": WRONG_IWAE, "03_elbo_surgery": WRONG_SURGERY}
+# set -> question -> an answer that raises or returns NaN: graded as a failure, not a grader crash
+BROKEN = {"01_elbo": BROKEN_ELBO, "02_iwae": BROKEN_IWAE, "03_elbo_surgery": BROKEN_SURGERY}
+WRONG_CASES = [(s, v, q) for s, variants in WRONG.items() for v, answers in variants.items() for q in answers]
 
 # ---------------------------------------------------------------- fixtures
 
 @pytest.fixture(scope="module")
 def assigned(tmp_path_factory):
     """master -> (otter assign process, its output dir, the student files it gives)."""
-    out = {}
-    for master in MASTERS:
-        dist = tmp_path_factory.mktemp(_id(master)) / "dist"
-        proc = build.assign(master, dist)
-        files = build.student_files(master, dist) if proc.returncode == 0 else None
-        out[master] = (proc, dist, files)
-    return out
+    dists = {master: tmp_path_factory.mktemp(_id(master)) / "dist" for master in MASTERS}
+    with ThreadPoolExecutor(PARALLEL) as pool:  # one otter assign per set, at once
+        procs = dict(zip(MASTERS, pool.map(lambda m: build.assign(m, dists[m]), MASTERS)))
+    return {m: (procs[m], dists[m], build.student_files(m, dists[m]) if procs[m].returncode == 0 else None)
+            for m in MASTERS}
 
 
 def _submission(master: pathlib.Path, files: dict[str, str], answers: dict[str, str]) -> nbformat.NotebookNode:
@@ -134,35 +197,42 @@ def _submission(master: pathlib.Path, files: dict[str, str], answers: dict[str, 
 
 @pytest.fixture(scope="module")
 def graded(assigned, tmp_path_factory):
-    """(master, submission name) -> {"rc", "log", "scores": {question: (score, max)}}."""
+    """(master, submission name) -> {"rc", "log", "scores": {question: (score, max)}}.
+
+    Submissions of every set: unmodified, correct, ``wrong-<variant>`` (``WRONG``) and ``broken``
+    (``BROKEN``), graded ``PARALLEL`` at a time."""
     jobs = {}
     for master in MASTERS:
         proc, dist, files = assigned[master]
         if proc.returncode != 0:
             continue
         subs = {"unmodified": {}, "correct": {q: correct_answer(s) for q, s in questions(master).items()}}
-        if master == ELBO:
-            subs.update({f"wrong-{v}": {q: a for q, (_, a) in answers.items()} for v, answers in WRONG.items()})
-            subs["broken"] = BROKEN
+        subs.update({f"wrong-{v}": {q: a for q, (_, a) in answers.items()}
+                     for v, answers in WRONG.get(_id(master), {}).items()})
+        if _id(master) in BROKEN:
+            subs["broken"] = BROKEN[_id(master)]
         for name, answers in subs.items():
             work = tmp_path_factory.mktemp(f"{_id(master)}-{name}")
             nb_path = work / f"{build.student_name(master)}.ipynb"
             nbformat.write(_submission(master, files, answers), nb_path)
             (work / "out").mkdir()
             cmd = build.otter_command() + ["run", "-a", str(build.autograder_zip(dist)), "-o", "out", nb_path.name]
-            env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-            jobs[master, name] = (work, subprocess.Popen(cmd, cwd=work, env=env, text=True,
-                                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
-    results = {}
-    for key, (work, p) in jobs.items():
-        log = p.communicate(timeout=300)[0]
+            jobs[master, name] = (work, cmd)
+
+    def grade(job):
+        work, cmd = job
+        env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        p = subprocess.run(cmd, cwd=work, env=env, text=True, timeout=300,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         scores = {}
         if (work / "out" / "results.json").exists():
             data = json.loads((work / "out" / "results.json").read_text())
             scores = {t["name"]: (t["score"], t["max_score"]) for t in data["tests"]
                       if t["name"] != "Public Tests"}
-        results[key] = {"rc": p.returncode, "log": log, "scores": scores}
-    return results
+        return {"rc": p.returncode, "log": p.stdout, "scores": scores}
+
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        return dict(zip(jobs, pool.map(grade, jobs.values())))
 
 
 def _graded(graded, master, name):
@@ -177,6 +247,16 @@ def _graded(graded, master, name):
 def test_there_are_exercises():
     assert ELBO in MASTERS
     assert len(questions(ELBO)) >= 3
+    assert set(WRONG) | set(BROKEN) <= {_id(m) for m in MASTERS}, "wrong answers for a set that does not exist"
+
+
+@pytest.mark.parametrize("master", MASTERS, ids=_id)
+def test_every_question_has_wrong_answers(master):
+    names = set(questions(master))
+    wrong = [q for answers in WRONG.get(_id(master), {}).values() for q in answers]
+    assert set(wrong) <= names and set(BROKEN.get(_id(master), {})) == names
+    few = {q: wrong.count(q) for q in names if wrong.count(q) < 2}
+    assert not few, f"add plausible wrong answers to WRONG['{_id(master)}'] (question: count): {few}"
 
 
 @pytest.mark.parametrize("master", MASTERS, ids=_id)
@@ -241,15 +321,20 @@ def test_correct_answers_get_full_marks(graded, master):
     assert all(score == best > 0 for score, best in scores.values()), scores
 
 
-@pytest.mark.parametrize("variant,question", WRONG_CASES,
-                         ids=[re.sub(r"\W+", "_", f"{q} {WRONG[v][q][0]}").strip("_") for v, q in WRONG_CASES])
-def test_wrong_answer_is_rejected(graded, variant, question):
-    scores = _graded(graded, ELBO, f"wrong-{variant}")
+def _master(set_id: str) -> pathlib.Path:
+    return ROOT / "exercises" / set_id / next(m.name for m in MASTERS if _id(m) == set_id)
+
+
+@pytest.mark.parametrize("set_id,variant,question", WRONG_CASES,
+                         ids=[re.sub(r"\W+", "_", f"{s} {q} {WRONG[s][v][q][0]}").strip("_") for s, v, q in WRONG_CASES])
+def test_wrong_answer_is_rejected(graded, set_id, variant, question):
+    scores = _graded(graded, _master(set_id), f"wrong-{variant}")
     score, best = scores[question]
-    assert score < best, f"{question}: '{WRONG[variant][question][0]}' got full marks"
+    assert score < best, f"{set_id} {question}: '{WRONG[set_id][variant][question][0]}' got full marks"
 
 
-def test_raising_or_nan_answers_score_zero(graded):
-    scores = _graded(graded, ELBO, "broken")
-    assert set(scores) == set(BROKEN)
+@pytest.mark.parametrize("set_id", sorted(BROKEN))
+def test_raising_or_nan_answers_score_zero(graded, set_id):
+    scores = _graded(graded, _master(set_id), "broken")
+    assert set(scores) == set(BROKEN[set_id])
     assert all(score == 0 for score, _ in scores.values()), scores

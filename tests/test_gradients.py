@@ -155,3 +155,96 @@ def test_bad_arguments_raise(device):
         score_function_gradient(lambda z: z, mu, mu, 4)
     with pytest.raises(ValueError, match="unknown baseline"):
         score_function_gradient(square, mu, mu, 4, baseline="mean")
+
+
+# ---------------------------------------------------------------------------------------------
+# gradient_snr: |E[g]| / std[g] of a model's stochastic gradient (Rainforth et al., 2018)
+
+from functools import partial  # noqa: E402
+
+import dgmlib  # noqa: E402
+from dgmlib.gradients import GradientSNR, gradient_snr  # noqa: E402
+
+
+class _Scale(torch.nn.Module):
+    """objective(x) = a * sum(x) + b * noise: a has a deterministic gradient, b a pure-noise one."""
+
+    def __init__(self):
+        super().__init__()
+        dtype = torch.get_default_dtype()
+        self.a = torch.nn.Parameter(torch.tensor(1.5, dtype=dtype))
+        self.b = torch.nn.Parameter(torch.tensor(0.3, dtype=dtype))
+        self.unused = torch.nn.Parameter(torch.tensor(2.0, dtype=dtype))
+
+
+def _scale_objective(model, x):
+    noise = torch.randn(x.shape[0], dtype=x.dtype, device=x.device)
+    return model.a * x.sum(-1) + model.b * noise
+
+
+def test_gradient_snr_of_a_deterministic_gradient_is_infinite(device):
+    model = _Scale().to(device)
+    x = torch.rand(5, 3, device=device)
+    snr = gradient_snr(model, x, _scale_objective, params={"a": [model.a]}, repeats=10)
+    assert torch.isinf(snr["a"].snr).all()
+    assert snr["a"].std.item() == 0.0
+    torch.testing.assert_close(snr["a"].mean, x.sum(-1).mean().reshape(1))
+
+
+def test_gradient_snr_of_a_pure_noise_gradient_is_near_zero(device):
+    # d/db = mean of B standard normals: mean 0, so |mean over R repeats| / std ~ |N(0, 1/R)|
+    dgmlib.seed_everything(0)
+    model = _Scale().to(device)
+    x = torch.rand(4, 3, device=device)
+    repeats = 2000
+    snr = gradient_snr(model, x, _scale_objective, params={"b": [model.b]}, repeats=repeats)
+    assert snr["b"].snr.item() < Z / math.sqrt(repeats)
+    torch.testing.assert_close(snr["b"].std.item(), 1 / math.sqrt(4), rtol=0.1, atol=0.0)
+
+
+def test_gradient_snr_gives_zero_for_an_unused_parameter_and_groups_in_order(device):
+    model = _Scale().to(device)
+    x = torch.rand(4, 3, device=device)
+    snr = gradient_snr(model, x, _scale_objective, repeats=5)
+    assert list(snr) == ["all"] and isinstance(snr["all"], GradientSNR)
+    assert snr["all"].snr.shape == (3,)                       # a, b, unused
+    assert snr["all"].snr[2].item() == 0.0 and snr["all"].mean[2].item() == 0.0
+
+
+def test_gradient_snr_defaults_to_encoder_and_decoder_groups_of_a_vae(device):
+    dgmlib.seed_everything(0)
+    model = dgmlib.build_vae(16, 2, hidden=(8,)).to(device)
+    x = torch.rand(6, 16, device=device).bernoulli()
+    snr = gradient_snr(model, x, partial(dgmlib.iwae_bound, K=3), repeats=4)
+    assert list(snr) == ["encoder", "decoder"]
+    for name in snr:
+        n_params = sum(p.numel() for p in getattr(model, name).parameters())
+        assert snr[name].snr.shape == (n_params,) and snr[name].mean.dtype == torch.get_default_dtype()
+        assert math.isfinite(snr[name].average) and snr[name].average >= 0
+
+
+def test_gradient_snr_needs_two_repeats(device):
+    model = _Scale().to(device)
+    with pytest.raises(ValueError, match="repeats"):
+        gradient_snr(model, torch.rand(2, 3, device=device), _scale_objective, repeats=1)
+
+
+def test_gradient_snr_of_elbo_grows_like_sqrt_of_samples_averaged_on_linear_gaussian(device):
+    # The K-sample ELBO averages K i.i.d. single-sample gradients: same mean, std / sqrt(K), so
+    # every parameter's SNR is sqrt(K) times its K = 1 value. Here q(z|x) = p(z) and the
+    # decoder's loadings W are the parameters.
+    gen = torch.Generator().manual_seed(0)
+    lg = dgmlib.LinearGaussian.random(x_dim=4, z_dim=2, logvar=-0.5, generator=gen)
+    lg.W = torch.nn.Parameter(lg.W)                          # a buffer becomes a parameter
+    lg = lg.to(device)
+    vae = lg.as_vae(exact_posterior=False)
+    x = (torch.randn(8, 4, generator=gen) + lg.b.cpu()).to(device)
+    ratios = []
+    for seed, K in ((1, 1), (2, 16)):
+        dgmlib.seed_everything(seed)
+        ratios.append(gradient_snr(vae, x, partial(dgmlib.elbo, K=K), params={"W": [lg.W]},
+                                   repeats=1500)["W"])
+    per_param = ratios[1].snr / ratios[0].snr                 # [8], each close to sqrt(16) = 4
+    assert torch.all(ratios[0].snr > 0.2), "every W entry needs a clear signal for this check"
+    torch.testing.assert_close(per_param.median().item(), 4.0, rtol=0.12, atol=0.0)
+    torch.testing.assert_close(ratios[1].average / ratios[0].average, 4.0, rtol=0.12, atol=0.0)

@@ -65,24 +65,9 @@ def test_mutual_information_is_zero_when_the_encoder_ignores_x(model_and_x, tol)
     assert s.avg_kl == pytest.approx(closed, rel=0.03)  # 20000 samples
 
 
-class AggregatePrior(nn.Module):
-    """p(z) = q(z) = (1/N) sum_j q(z | x_j): the optimal prior, via torch's MixtureSameFamily."""
-
-    def __init__(self, encoder, x):
-        super().__init__()
-        with torch.no_grad():
-            mu, logvar = encoder(x)
-        self.mix = MixtureSameFamily(Categorical(logits=torch.zeros(len(x))),
-                                     Independent(Normal(mu, torch.exp(0.5 * logvar)), 1))
-        self.dim = mu.shape[1]
-
-    def log_prob(self, z):
-        return self.mix.log_prob(z)
-
-
 def test_marginal_kl_vanishes_when_the_prior_is_the_aggregated_posterior(model_and_x):
     model, x = model_and_x
-    model.prior = AggregatePrior(model.encoder, x)
+    model.prior = dgmlib.AggregatePosterior(model.encoder, x)
     s = elbo_surgery(model, x, samples=2, chunk=16)
     assert s.marginal_kl == pytest.approx(0.0, abs=1e-4)
     assert s.avg_kl == pytest.approx(s.mutual_info, abs=1e-4)

@@ -73,8 +73,8 @@ def sync(path: pathlib.Path) -> None:
         cell["source"] = setup_cell_source()
     else:
         nb["cells"].insert(1 if nb["cells"] and nb["cells"][0]["cell_type"] == "markdown" else 0,
-                           {"cell_type": "code", "execution_count": None, "metadata": {},
-                            "outputs": [], "source": setup_cell_source()})
+                           {"cell_type": "code", "execution_count": None, "id": "setup",
+                            "metadata": {}, "outputs": [], "source": setup_cell_source()})
     _write(path, nb)
 
 

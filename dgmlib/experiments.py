@@ -146,7 +146,8 @@ def code_version() -> dict[str, Any]:
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
                                 text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "dgmlib"], cwd=root,
+        # the library's code, not the result files that runs write next to it
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "dgmlib", ":!dgmlib/results"], cwd=root,
                                capture_output=True, text=True, timeout=10).stdout.strip()
         if commit:
             info.update(commit=commit, dgmlib_dirty=bool(dirty))

@@ -53,9 +53,7 @@ def repository_url() -> str:
 
 
 def repository_branch() -> str:
-    text = (ROOT / "_config.yml").read_text()
-    match = re.search(r"^repository:\s*\n(?:\s+.*\n)*?\s+branch:\s*(\S+)", text, re.M)
-    return match.group(1) if match else "main"
+    return _notebooks_tool().repository_branch()
 
 
 def raw_url(relpath: str) -> str:

@@ -25,6 +25,13 @@ def repository_url() -> str:
     return match.group(1)
 
 
+def repository_branch() -> str:
+    """The branch from _config.yml (repository.branch), "main" when absent."""
+    text = (ROOT / "_config.yml").read_text()
+    match = re.search(r"^repository:\s*\n(?:\s+.*\n)*?\s+branch:\s*(\S+)", text, re.M)
+    return match.group(1) if match else "main"
+
+
 def setup_cell_source() -> str:
     """The first code cell of every book notebook."""
     url = repository_url()
@@ -32,7 +39,7 @@ def setup_cell_source() -> str:
             "try:\n"
             "    import dgmlib\n"
             "except ImportError:\n"
-            f"    %pip install -q \"dgmlib @ git+{url}@main\"\n"
+            f"    %pip install -q \"dgmlib @ git+{url}@{repository_branch()}\"\n"
             "    import dgmlib\n"
             "DEVICE = dgmlib.device()\n"
             "print(f\"dgmlib {dgmlib.__version__}, device: {DEVICE}, quick mode: {dgmlib.is_quick()}\")")

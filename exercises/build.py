@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import pathlib
-import re
 import shutil
 import subprocess
 import sys

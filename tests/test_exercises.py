@@ -29,8 +29,11 @@ sys.dont_write_bytecode = _dont_write
 
 MASTERS = build.masters()
 ELBO = ROOT / "exercises" / "01_elbo" / "elbo-master.ipynb"
-# concurrent otter processes (each one starts a kernel that imports torch)
-PARALLEL = max(2, min(8, 3 * (os.cpu_count() or 1)))
+# concurrent otter processes (each one starts a kernel that imports torch): one per core, since
+# more kernels starting at once on a loaded machine die before they answer (seen in CI)
+PARALLEL = max(1, min(4, os.cpu_count() or 1))
+# a grading run whose kernel failed to start is infrastructure trouble, not a score: run it again
+KERNEL_START_FAILURES = ("Kernel died before replying to kernel_info", "Timeout waiting for kernel_info")
 MARKERS = ("# BEGIN SOLUTION", "# END SOLUTION")
 
 
@@ -222,8 +225,11 @@ def graded(assigned, tmp_path_factory):
     def grade(job):
         work, cmd = job
         env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-        p = subprocess.run(cmd, cwd=work, env=env, text=True, timeout=300,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        for _attempt in range(3):
+            p = subprocess.run(cmd, cwd=work, env=env, text=True, timeout=300,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            if not any(msg in p.stdout for msg in KERNEL_START_FAILURES):
+                break
         scores = {}
         if (work / "out" / "results.json").exists():
             data = json.loads((work / "out" / "results.json").read_text())

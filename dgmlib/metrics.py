@@ -114,6 +114,8 @@ def elbo_surgery(model: nn.Module, x: Tensor, samples: int = 1, chunk: int = 512
     Shapes:
         x: [N, D] -> Surgery of floats
     """
+    if getattr(model, "flow", None) is not None:
+        raise ValueError("elbo_surgery needs a Gaussian posterior q(z|x); this model has a posterior flow")
     was_training = model.training
     model.eval()
     try:

@@ -26,9 +26,9 @@ class Terms(NamedTuple):
     log_px_z: Tensor  # [K, B]  log p(x | z_k)
     log_pz: Tensor    # [K, B]  log p(z_k)
     log_qz: Tensor    # [K, B]  log q(z_k | x)
-    z: Tensor         # [K, B, d]
-    mu: Tensor        # [B, d]  posterior mean
-    logvar: Tensor    # [B, d]  posterior log-variance
+    z: Tensor         # [K, B, d]  (after the posterior flow, if the model has one)
+    mu: Tensor        # [B, d]  mean of the Gaussian q(z_0|x)
+    logvar: Tensor    # [B, d]  log-variance of the Gaussian q(z_0|x)
 
     @property
     def log_w(self) -> Tensor:
@@ -47,6 +47,10 @@ class VAE(nn.Module):
         likelihood: "bernoulli", "gaussian" or a module with ``log_prob(x, params)``, ``mean(params)``.
         config: the keyword arguments of :func:`build_vae` that rebuild this model (set by the
             builders; needed by :func:`dgmlib.train.save`).
+        flow: optional normalizing flow applied to the encoder's sample (see :mod:`dgmlib.flows`):
+            :math:`z_K = f(z_0)`, :math:`\\log q(z_K|x) = \\log q(z_0|x) - \\log|\\det \\partial f / \\partial z_0|`.
+        amortized_flow: pass the encoder's last hidden layer as the flow's ``context``, so the
+            flow's parameters are computed per data point.
     Shapes:
         log_weights: x [B, D], K -> [K, B]
     Example:
@@ -57,8 +61,12 @@ class VAE(nn.Module):
 
     def __init__(self, encoder: nn.Module, decoder: nn.Module, prior: nn.Module | None = None,
                  likelihood: str | nn.Module = "bernoulli", z_dim: int | None = None,
-                 config: dict[str, Any] | None = None):
+                 config: dict[str, Any] | None = None, flow: nn.Module | None = None,
+                 amortized_flow: bool = False):
         super().__init__()
+        if amortized_flow and flow is None:
+            raise ValueError("amortized_flow=True needs a flow")
+        self.flow, self.amortized_flow = flow, amortized_flow
         self.encoder, self.decoder = encoder, decoder
         z_dim = z_dim if z_dim is not None else getattr(encoder, "z_dim", None)
         if prior is None:
@@ -81,6 +89,13 @@ class VAE(nn.Module):
             raise ValueError(f"x is {x.dtype} on {x.device} but the model is {p.dtype} on {p.device}; "
                              "move one of them with .to(...)")
 
+    def _encode(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor | None]:
+        """(mu, logvar, flow context or None)."""
+        if self.amortized_flow:
+            return self.encoder.with_features(x)
+        mu, logvar = self.encoder(x)
+        return mu, logvar, None
+
     def terms(self, x: Tensor, K: int = 1) -> Terms:
         r"""Draw K reparameterized samples :math:`z_k = \mu + \sigma \odot \epsilon_k` per data point
         and evaluate every term of :math:`\log w_k` (see :class:`Terms`).
@@ -91,10 +106,13 @@ class VAE(nn.Module):
         self._check(x)
         if int(K) < 1:
             raise ValueError(f"K must be a positive number of samples, got {K}")
-        mu, logvar = self.encoder(x)
+        mu, logvar, context = self._encode(x)
         q = diagonal_normal(mu, logvar)
         z = q.rsample((int(K),))                                  # [K, B, d]
         log_qz = q.log_prob(z)                                    # [K, B]
+        if self.flow is not None:                                 # z_K = f(z_0), change of variables
+            z, log_det = self.flow(z, context=context)
+            log_qz = log_qz - log_det
         log_pz = self.prior.log_prob(z)                           # [K, B]
         log_px_z = self.likelihood.log_prob(x, self.decoder(z))   # [K, B]
         return Terms(log_px_z, log_pz, log_qz, z, mu, logvar)
@@ -110,9 +128,12 @@ class VAE(nn.Module):
 
     @torch.no_grad()
     def reconstruct(self, x: Tensor) -> Tensor:
-        """Mean of :math:`p(x|z)` at the posterior mean :math:`z = \\mu_\\phi(x)`. Shape [B, D]."""
+        """Mean of :math:`p(x|z)` at the posterior mean :math:`z = \\mu_\\phi(x)`, pushed through
+        the posterior flow if the model has one. Shape [B, D]."""
         self._check(x)
-        return self.likelihood.mean(self.decoder(self.encoder(x)[0]))
+        mu, _, context = self._encode(x)
+        z = mu if self.flow is None else self.flow(mu, context=context)[0]
+        return self.likelihood.mean(self.decoder(z))
 
 
 def build_vae(x_dim: int, z_dim: int, hidden: Sequence[int] = (256, 256), arch: str = "mlp",

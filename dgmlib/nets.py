@@ -47,11 +47,28 @@ class GaussianEncoder(nn.Module):
         self.net, self.z_dim = net, int(z_dim)
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        h = self.net(x)
+        return self._head(self.net(x))
+
+    def _head(self, h: Tensor) -> tuple[Tensor, Tensor]:
         if h.shape[-1] != 2 * self.z_dim:
             raise ValueError(f"encoder net gave {h.shape[-1]} outputs, expected 2*z_dim = {2 * self.z_dim}")
         mu, logvar = h.chunk(2, dim=-1)
         return mu, logvar.clamp(LOGVAR_MIN, LOGVAR_MAX)
+
+    @property
+    def feature_dim(self) -> int:
+        """Size of the last hidden layer, the context that amortized posterior flows read."""
+        if not isinstance(self.net, nn.Sequential):
+            raise TypeError("features need the encoder's net to be an nn.Sequential")
+        return next(m for m in reversed(self.net) if isinstance(m, nn.Linear)).in_features
+
+    def with_features(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """(mu, logvar, h): the posterior parameters and the last hidden layer h [..., feature_dim]
+        they are computed from, in one pass."""
+        if not isinstance(self.net, nn.Sequential):
+            raise TypeError("features need the encoder's net to be an nn.Sequential")
+        h = self.net[:-1](x)
+        return (*self._head(self.net[-1](h)), h)
 
 
 def mlp_encoder(x_dim: int, hidden: Sequence[int], z_dim: int, activation: str = "relu") -> GaussianEncoder:

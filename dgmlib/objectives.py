@@ -15,6 +15,8 @@ from .distributions import log_mean_exp
 def _kl_term(model: nn.Module, terms, analytic_kl: bool) -> Tensor:
     """KL(q(z|x) || p(z)) per example [B]: closed form where the prior has one, else Monte Carlo."""
     if analytic_kl:
+        if getattr(model, "flow", None) is not None:
+            raise ValueError("a posterior flow has no closed-form KL; use analytic_kl=False")
         kl = getattr(model.prior, "kl", None)
         if kl is None:
             raise ValueError(f"{type(model.prior).__name__} has no closed-form KL; use analytic_kl=False")

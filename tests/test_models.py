@@ -93,3 +93,46 @@ def test_conv_vae_handles_importance_samples_like_a_loop(tol):
     mu2, _ = model.encoder(x.unsqueeze(0).expand(2, 4, 784))
     assert torch.allclose(mu2[1], mu, rtol=tol, atol=tol)
     assert model.log_weights(x, K=3).shape == (3, 4)
+
+
+class ElementwiseAffine(torch.nn.Module):
+    """z -> a * z + b with a, b free or computed from a context: a Gaussian stays Gaussian."""
+
+    def __init__(self, d, context_dim=None):
+        super().__init__()
+        self.a = torch.nn.Parameter(torch.tensor([0.5, -2.0, 3.0][:d]))
+        self.b = torch.nn.Parameter(torch.tensor([1.0, 0.0, -1.0][:d]))
+        self.ctx = None if context_dim is None else torch.nn.Linear(context_dim, d)
+
+    def forward(self, z, context=None):
+        b = self.b if self.ctx is None else self.b + self.ctx(context)
+        return self.a * z + b, torch.log(self.a.abs()).sum().expand(z.shape[:-1])
+
+
+@pytest.mark.parametrize("amortized", [False, True])
+def test_posterior_flow_log_density_follows_the_change_of_variables(amortized, tol):
+    torch.manual_seed(0)
+    base = dgmlib.build_vae(x_dim=6, z_dim=3, hidden=(8,))
+    flow = ElementwiseAffine(3, context_dim=8 if amortized else None)
+    model = dgmlib.VAE(base.encoder, base.decoder, flow=flow, amortized_flow=amortized)
+    x = (torch.rand(4, 6) > 0.5).to(torch.get_default_dtype())
+    t = model.terms(x, K=5)
+    mu, logvar, h = base.encoder.with_features(x)
+    assert torch.allclose(torch.stack(base.encoder(x)), torch.stack([mu, logvar]))
+    shift = flow.b if not amortized else flow.b + flow.ctx(h)
+    # q_K is the Gaussian N(a mu + b, a^2 sigma^2): its density at z_K by hand
+    expected = dgmlib.gaussian_log_prob(t.z, flow.a * mu + shift, logvar + 2 * torch.log(flow.a.abs()))
+    assert torch.allclose(t.log_qz, expected, rtol=tol, atol=10 * tol)
+    assert torch.allclose(model.reconstruct(x), torch.sigmoid(base.decoder(flow.a * mu + shift)), atol=tol)
+
+
+def test_models_with_a_posterior_flow_refuse_closed_form_kl_and_surgery():
+    base = dgmlib.build_vae(x_dim=6, z_dim=3, hidden=(8,))
+    model = dgmlib.VAE(base.encoder, base.decoder, flow=ElementwiseAffine(3))
+    x = torch.ones(2, 6)
+    with pytest.raises(ValueError, match="no closed-form KL"):
+        dgmlib.elbo(model, x, analytic_kl=True)
+    with pytest.raises(ValueError, match="posterior flow"):
+        dgmlib.elbo_surgery(model, x)
+    with pytest.raises(ValueError, match="needs a flow"):
+        dgmlib.VAE(base.encoder, base.decoder, amortized_flow=True)

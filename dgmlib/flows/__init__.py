@@ -1,0 +1,34 @@
+r"""Normalizing flows: ``forward(z, context=None) -> (f(z), log|det df/dz|)``.
+
+Every flow maps z [..., d] to ([..., d], [...]). ``forward`` is the sampling direction
+(base -> target, :math:`z_0 \to z_K` in a VAE posterior); ``inverse`` (where a closed form
+exists) is the density direction and returns :math:`\log|\det \partial f^{-1}/\partial y|`.
+MAF's one-pass direction is therefore its ``inverse`` (data -> noise); IAF's is ``forward``.
+
+Parameters are free, or amortized with ``context_dim=c`` (computed per data point from
+``context`` [..., c]; leading dimensions of z and context broadcast).
+
+==================  ===========================  =====================
+flow                paper                        inverse
+==================  ===========================  =====================
+PlanarFlow          Rezende & Mohamed 2015       none
+RadialFlow          Rezende & Mohamed 2015       closed form
+HouseholderFlow     Tomczak & Welling 2016       reflections reversed
+SylvesterFlow       van den Berg et al. 2018     none
+IAF                 Kingma et al. 2016           d passes
+MAF                 Papamakarios et al. 2017     one pass (density)
+AffineCoupling      Dinh et al. 2017             one pass
+==================  ===========================  =====================
+"""
+from .base import Compose, Flow, Parameters
+from .coupling import AffineCoupling
+from .householder import HouseholderFlow, reflect
+from .iaf import IAF
+from .made import MADE, MaskedLinear
+from .maf import MAF
+from .planar import PlanarFlow
+from .radial import RadialFlow
+from .sylvester import SylvesterFlow
+
+__all__ = ["Flow", "Compose", "Parameters", "PlanarFlow", "RadialFlow", "HouseholderFlow",
+           "reflect", "SylvesterFlow", "MADE", "MaskedLinear", "IAF", "MAF", "AffineCoupling"]

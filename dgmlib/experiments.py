@@ -73,15 +73,37 @@ class SurgerySettings:
 SURGERY_QUICK = SurgerySettings(seeds=(0,), z_dims=(2, 4), hidden=(32,), epochs=3, samples=2)
 
 
+@dataclasses.dataclass(frozen=True)
+class FlowSettings:
+    """van den Berg et al. (2018), Table 1, on binarized digits: VAEs with flow posteriors."""
+    seeds: tuple[int, ...] = (0, 1, 2)
+    posteriors: tuple[str, ...] = ("gaussian", "planar", "radial", "householder", "sylvester_orthogonal",
+                                   "sylvester_householder", "sylvester_triangular", "iaf")
+    z_dim: int = 8
+    flow_length: int = 8
+    hidden: tuple[int, ...] = (100, 100)
+    activation: str = "tanh"
+    epochs: int = 500
+    batch_size: int = 100
+    lr: float = 1e-3
+    eval_K: int = 5000
+    elbo_K: int = 100
+    dataset: str = "digits"
+
+
+FLOWS_QUICK = FlowSettings(seeds=(0,), posteriors=("gaussian", "planar", "sylvester_orthogonal"),
+                           z_dim=4, flow_length=2, hidden=(32,), epochs=3, eval_K=50, elbo_K=10)
+
+
 def _train(dataset: str, z_dim: int, hidden, activation: str, epochs: int, batch_size: int,
-           lr: float, seed: int, objective: Callable, device: str):
+           lr: float, seed: int, objective: Callable, device: str, **model_options):
     from .data import load
     from .models import build_vae
     from .train import fit
 
     data = load(dataset, device=device)
     seed_everything(seed)
-    model = build_vae(data.dim, z_dim, hidden=hidden, activation=activation).to(device)
+    model = build_vae(data.dim, z_dim, hidden=hidden, activation=activation, **model_options).to(device)
     start = time.perf_counter()
     history = fit(model, data, epochs=epochs, objective=objective, lr=lr, batch_size=batch_size,
                   seed=seed, val_every=max(1, epochs // 10), progress=False)
@@ -128,10 +150,34 @@ def _surgery_tasks(s: SurgerySettings) -> list[tuple]:
     return [(s, z, seed) for seed in s.seeds for z in s.z_dims]
 
 
+def _flow_task(s: FlowSettings, posterior: str, seed: int, device: str) -> dict[str, Any]:
+    from .metrics import log_marginal_likelihood
+    from .objectives import elbo
+
+    flow = None if posterior == "gaussian" else posterior
+    data, model, history, seconds = _train(s.dataset, s.z_dim, s.hidden, s.activation, s.epochs,
+                                           s.batch_size, s.lr, seed, elbo, device,
+                                           flow=flow, flow_length=s.flow_length)
+    seed_everything(10_000 + seed)
+    with torch.no_grad():
+        train_elbo = elbo(model, data.train, K=s.elbo_K).mean().item()
+        test_elbo = elbo(model, data.test, K=s.elbo_K).mean().item()
+        ll = log_marginal_likelihood(model, data.test, K=s.eval_K).mean().item()
+    return {"posterior": posterior, "seed": seed, "train_neg_elbo": -train_elbo,
+            "test_neg_elbo": -test_elbo, "test_nll": -ll,
+            "parameters": sum(p.numel() for p in model.parameters()),
+            "train_seconds": round(seconds, 1)}
+
+
+def _flow_tasks(s: FlowSettings) -> list[tuple]:
+    return [(s, posterior, seed) for seed in s.seeds for posterior in s.posteriors]
+
+
 EXPERIMENTS: dict[str, dict[str, Any]] = {
     "iwae": {"settings": IWAESettings(), "quick": IWAE_QUICK, "tasks": _iwae_tasks, "run": _iwae_task},
     "surgery": {"settings": SurgerySettings(), "quick": SURGERY_QUICK, "tasks": _surgery_tasks,
                 "run": _surgery_task},
+    "flows": {"settings": FlowSettings(), "quick": FLOWS_QUICK, "tasks": _flow_tasks, "run": _flow_task},
 }
 
 

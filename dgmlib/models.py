@@ -136,8 +136,40 @@ class VAE(nn.Module):
         return self.likelihood.mean(self.decoder(z))
 
 
+#: Posterior flows that :func:`build_vae` knows, each amortized from the encoder's last hidden layer.
+POSTERIOR_FLOWS = ("planar", "radial", "householder", "sylvester_orthogonal", "sylvester_householder",
+                   "sylvester_triangular", "iaf")
+
+
+def posterior_flow(name: str, length: int, z_dim: int, context_dim: int) -> nn.Module:
+    """``length`` amortized layers of the posterior flow ``name`` (one of :data:`POSTERIOR_FLOWS`),
+    composed. Sylvester-triangular and IAF layers alternate the variable order between layers."""
+    from . import flows
+
+    if name not in POSTERIOR_FLOWS:
+        raise ValueError(f"unknown posterior flow {name!r}; choose one of {', '.join(POSTERIOR_FLOWS)}")
+    if length < 1:
+        raise ValueError(f"a posterior flow needs at least one layer, got length={length}")
+    c = context_dim
+    def layer(i: int) -> nn.Module:
+        if name == "planar":
+            return flows.PlanarFlow(z_dim, context_dim=c)
+        if name == "radial":
+            return flows.RadialFlow(z_dim, context_dim=c)
+        if name == "householder":
+            return flows.HouseholderFlow(z_dim, n=1, context_dim=c)
+        if name.startswith("sylvester_"):
+            kind = name.removeprefix("sylvester_")
+            return flows.SylvesterFlow(z_dim, kind=kind, permute=(kind == "triangular" and i % 2 == 1),
+                                       context_dim=c)
+        order = list(range(z_dim)) if i % 2 == 0 else list(reversed(range(z_dim)))
+        return flows.IAF(z_dim, hidden=(2 * z_dim * 4,), context_dim=c, order=order)
+    return flows.Compose(*[layer(i) for i in range(length)])
+
+
 def build_vae(x_dim: int, z_dim: int, hidden: Sequence[int] = (256, 256), arch: str = "mlp",
-              activation: str = "relu", likelihood: str = "bernoulli") -> VAE:
+              activation: str = "relu", likelihood: str = "bernoulli", flow: str | None = None,
+              flow_length: int = 4) -> VAE:
     """A VAE with a standard normal prior, rebuilt by the same call from its ``config``.
 
     Arguments:
@@ -145,9 +177,14 @@ def build_vae(x_dim: int, z_dim: int, hidden: Sequence[int] = (256, 256), arch: 
         z_dim: latent size d.
         hidden: hidden layer sizes of the MLP encoder (the decoder mirrors them).
         arch: "mlp", or "conv" (the small convolutional pair for 28x28 images).
+        flow: None (a diagonal Gaussian posterior) or a posterior flow from :data:`POSTERIOR_FLOWS`,
+            amortized from the encoder's last hidden layer (MLP encoders).
+        flow_length: number of flow layers.
     """
     config = dict(x_dim=int(x_dim), z_dim=int(z_dim), hidden=[int(h) for h in hidden], arch=arch,
                   activation=activation, likelihood=likelihood)
+    if flow is not None:
+        config.update(flow=flow, flow_length=int(flow_length))
     if arch == "mlp":
         enc = mlp_encoder(x_dim, hidden, z_dim, activation)
         dec = mlp_decoder(z_dim, list(reversed(hidden)), x_dim, activation)
@@ -157,7 +194,12 @@ def build_vae(x_dim: int, z_dim: int, hidden: Sequence[int] = (256, 256), arch: 
         enc, dec = ConvEncoder28(z_dim), ConvDecoder28(z_dim)
     else:
         raise ValueError(f"unknown arch {arch!r}; choose 'mlp' or 'conv'")
-    return VAE(enc, dec, StandardNormal(z_dim), likelihood, config=config)
+    if flow is None:
+        return VAE(enc, dec, StandardNormal(z_dim), likelihood, config=config)
+    if arch != "mlp":
+        raise ValueError("posterior flows read the MLP encoder's last hidden layer; use arch='mlp'")
+    return VAE(enc, dec, StandardNormal(z_dim), likelihood, config=config,
+               flow=posterior_flow(flow, flow_length, z_dim, enc.feature_dim), amortized_flow=True)
 
 
 class LinearGaussian(nn.Module):

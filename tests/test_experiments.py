@@ -31,6 +31,16 @@ def test_quick_surgery_run_satisfies_the_identity_and_the_mi_bounds():
         assert row["elbo"] == pytest.approx(row["reconstruction"] - row["avg_kl"], abs=1e-4)
 
 
+def test_quick_flows_run_has_one_row_per_posterior_and_seed():
+    result = experiments.run("flows", quick=True)
+    s = experiments.FLOWS_QUICK
+    assert [(r["posterior"], r["seed"]) for r in result["rows"]] == [(p, 0) for p in s.posteriors]
+    params = {r["posterior"]: r["parameters"] for r in result["rows"]}
+    assert all(params[p] > params["gaussian"] for p in s.posteriors if p != "gaussian")
+    for row in result["rows"]:
+        assert row["test_nll"] <= row["test_neg_elbo"] + 0.5   # log p(x) >= ELBO up to MC error
+
+
 def test_results_round_trip_and_missing_results_name_the_command(quick_iwae, tmp_path):
     path = experiments.save(quick_iwae, tmp_path / "iwae.json")
     assert experiments.load("iwae", path) == json.loads(path.read_text()) == quick_iwae

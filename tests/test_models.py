@@ -136,3 +136,33 @@ def test_models_with_a_posterior_flow_refuse_closed_form_kl_and_surgery():
         dgmlib.elbo_surgery(model, x)
     with pytest.raises(ValueError, match="needs a flow"):
         dgmlib.VAE(base.encoder, base.decoder, amortized_flow=True)
+
+
+@pytest.mark.parametrize("flow", dgmlib.models.POSTERIOR_FLOWS)
+def test_built_flow_vaes_have_amortized_flows_and_finite_weights(flow):
+    torch.manual_seed(0)
+    model = dgmlib.build_vae(x_dim=6, z_dim=3, hidden=(8,), flow=flow, flow_length=2)
+    assert model.amortized_flow and model.config["flow"] == flow
+    x = (torch.rand(4, 6) > 0.5).to(torch.get_default_dtype())
+    t = model.terms(x, K=3)
+    assert bool(torch.isfinite(t.log_w).all())
+    # two inputs with different codes get different transforms of the same z_0
+    z0 = torch.ones(2, 3)   # not 0: a reflection leaves the origin where it is
+    _, _, h = model.encoder.with_features(x[:2])
+    assert not torch.allclose(*model.flow(z0, context=h)[0])
+
+
+def test_flow_vae_checkpoint_round_trip(tmp_path, tol):
+    model = dgmlib.build_vae(x_dim=6, z_dim=3, hidden=(8,), flow="sylvester_householder", flow_length=2)
+    dgmlib.save_checkpoint(tmp_path / "m.pt", model)
+    loaded, _ = dgmlib.load_checkpoint(tmp_path / "m.pt")
+    x = torch.ones(2, 6)
+    torch.manual_seed(0)
+    a = model.log_weights(x, 4)
+    torch.manual_seed(0)
+    assert torch.allclose(loaded.log_weights(x, 4), a, rtol=tol, atol=tol)
+
+
+def test_unknown_posterior_flow_lists_the_valid_ones():
+    with pytest.raises(ValueError, match="planar, radial"):
+        dgmlib.build_vae(6, 3, flow="glow")

@@ -51,9 +51,12 @@ exercises: setup
 tables: setup
 	OMP_NUM_THREADS=1 $(PY) -m dgmlib.experiments --workers $(WORKERS)
 
-## Speed measurements into benchmarks/out/*.md
+## Speed measurements into benchmarks/out/*.md, assembled into the appendix book/performance.md
 bench: setup
+	$(PY) benchmarks/bench_train.py
 	$(PY) benchmarks/bench_eval.py
+	$(PY) benchmarks/bench_book.py
+	$(PY) benchmarks/publish.py
 
 ## Stamp the canonical setup cell into every notebook and strip outputs.
 notebooks-tidy: setup

@@ -1,0 +1,72 @@
+"""B3: wall time of every book notebook in quick and in full mode, and of the CI stages.
+
+    python benchmarks/bench_book.py [--modes quick full]
+
+Executes each notebook in book/ from its own folder (as the book build does), with one CPU
+thread per kernel and DGMLIB_QUICK set for quick mode, and writes benchmarks/out/book.md. The
+CI stage times come from _build/ci-timings.txt when .ci/run has written it on this machine.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import pathlib
+import platform
+import time
+
+import nbformat
+import torch
+from nbclient import NotebookClient
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+OUT = pathlib.Path(__file__).resolve().parent / "out"
+TARGETS = {"quick": 60.0, "full": 300.0}  # seconds per notebook (issue 8)
+
+
+def run_notebook(path: pathlib.Path, quick: bool) -> float:
+    nb = nbformat.read(path, as_version=4)
+    env = {"DGMLIB_QUICK": "1" if quick else "0", "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)  # the kernel inherits the environment
+    try:
+        start = time.perf_counter()
+        NotebookClient(nb, timeout=1200, kernel_name="python3",
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        return time.perf_counter() - start
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--modes", nargs="+", default=["quick", "full"], choices=["quick", "full"])
+    args = p.parse_args()
+    notebooks = sorted((ROOT / "book").glob("*.ipynb"))
+    times = {m: {nb.name: run_notebook(nb, m == "quick") for nb in notebooks} for m in args.modes}
+    lines = [f"# B3: the book's notebooks, wall seconds (one CPU thread per kernel)\n",
+             f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
+             f"torch {torch.__version__}; device cpu\n",
+             "| notebook | " + " | ".join(f"{m} mode s (target < {TARGETS[m]:.0f})" for m in args.modes) + " |",
+             "|---|" + "---|" * len(args.modes)]
+    for nb in notebooks:
+        cells = []
+        for m in args.modes:
+            t = times[m][nb.name]
+            cells.append(f"{t:.0f} {'ok' if t < TARGETS[m] else 'OVER'}")
+        lines.append(f"| {nb.stem} | " + " | ".join(cells) + " |")
+    ci = ROOT / "_build" / "ci-timings.txt"
+    if ci.exists():
+        lines += ["", "CI stages (.ci/run on this machine, seconds):", "", "| stage | s |", "|---|---|"]
+        lines += [f"| {stage.strip()} | {secs.strip()} |" for stage, secs in
+                  (line.rsplit(":", 1) for line in ci.read_text().splitlines() if ":" in line)]
+    OUT.mkdir(exist_ok=True)
+    (OUT / "book.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""B1: one training epoch of dgmlib.fit against the compute floor and a DataLoader loop.
+
+    python benchmarks/bench_train.py [--repeats 3] [--device cpu] [--quick]
+
+* compute floor: the same model's forward, backward and Adam steps on batches sliced beforehand
+  (no shuffling, no data pipeline, no bookkeeping);
+* dgmlib.fit: one epoch (data resident on the device, shuffled per epoch, one host sync);
+* DataLoader: the conventional ``DataLoader(TensorDataset(x), batch_size, shuffle=True)`` loop.
+
+Data: the binarized digits (1297 x 64, MLP 64-256-256-8) and MNIST-sized random binary data
+(60000 x 784, MLP 784-400-20 and the small conv model). Writes benchmarks/out/train.md; reports
+medians (and min-max) over repeats; never asserts a time.
+"""
+from __future__ import annotations
+
+import argparse
+import pathlib
+import platform
+import statistics
+import time
+
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+import dgmlib
+
+OUT = pathlib.Path(__file__).resolve().parent / "out"
+
+
+def floor_epoch(model, batches, opt):
+    for xb in batches:
+        loss = -dgmlib.elbo(model, xb).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+
+def loader_epoch(model, loader, opt):
+    for (xb,) in loader:
+        loss = -dgmlib.elbo(model, xb).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+
+def measure(name, x, make_model, batch_size, repeats, device, sync):
+    model = make_model().to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    pre_sliced = list(torch.split(x, batch_size))
+    loader = DataLoader(TensorDataset(x), batch_size=batch_size, shuffle=True)
+    methods = {
+        "compute floor": lambda: floor_epoch(model, pre_sliced, opt),
+        "dgmlib.fit": lambda: dgmlib.fit(model, x, epochs=1, batch_size=batch_size, optimizer=opt,
+                                         progress=False),
+        "DataLoader loop": lambda: loader_epoch(model, loader, opt),
+    }
+    times = {m: [] for m in methods}
+    methods["compute floor"]()  # warm-up (allocator, kernels)
+    for _ in range(repeats):  # interleaved, so drifts in machine speed hit every method alike
+        for m, fn in methods.items():
+            sync()
+            start = time.perf_counter()
+            fn()
+            sync()
+            times[m].append(time.perf_counter() - start)
+    floor = statistics.median(times["compute floor"])
+    rows = []
+    for m, t in times.items():
+        med = statistics.median(t)
+        rows.append(f"| {name} | {batch_size} | {m} | {med:.3f} | {min(t):.3f}-{max(t):.3f} | {med / floor:.2f} |")
+    return rows
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--device", default=str(dgmlib.device()))
+    p.add_argument("--quick", action="store_true", help="small MNIST-sized subset, for a smoke test")
+    args = p.parse_args()
+    device = torch.device(args.device)
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    dgmlib.seed_everything(0)
+    digits = dgmlib.load("digits", device=device).train
+    n_big = 2000 if args.quick else 60000
+    big = torch.bernoulli(torch.full((n_big, 784), 0.13)).to(device)
+    cases = [(f"digits {len(digits)}x64, MLP 64-256-256-8", digits, lambda: dgmlib.build_vae(64, 8)),
+             (f"random {n_big}x784, MLP 784-400-20", big, lambda: dgmlib.build_vae(784, 20, hidden=(400,))),
+             (f"random {n_big}x784, conv", big, lambda: dgmlib.build_vae(784, 20, arch="conv"))]
+    rows = []
+    for name, x, make in cases:
+        for bs in (128, 1024):
+            rows += measure(name, x, make, bs, args.repeats, device, sync)
+            print(rows[-3:], flush=True)
+    header = (f"# B1: one training epoch (seconds), median of {args.repeats} runs\n\n"
+              f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads; "
+              f"torch {torch.__version__}; device {device}\n\n"
+              "| data and model | batch | method | median s | min-max s | / floor |\n|---|---|---|---|---|---|\n")
+    OUT.mkdir(exist_ok=True)
+    (OUT / "train.md").write_text(header + "\n".join(rows) + "\n")
+    print(header + "\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()

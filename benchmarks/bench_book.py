@@ -1,10 +1,10 @@
-"""B3: wall time of every book notebook in quick and in full mode, and of the CI stages.
+"""B3: wall time of every book notebook in quick and in full mode.
 
     python benchmarks/bench_book.py [--modes quick full]
 
 Executes each notebook in book/ from its own folder (as the book build does), with one CPU
 thread per kernel and DGMLIB_QUICK set for quick mode, and writes benchmarks/out/book.md. The
-CI stage times come from _build/ci-timings.txt when .ci/run has written it on this machine.
+CI stage times are added by publish.py from _build/ci-timings.txt (written by .ci/run).
 """
 from __future__ import annotations
 
@@ -58,11 +58,6 @@ def main() -> None:
             t = times[m][nb.name]
             cells.append(f"{t:.0f} {'ok' if t < TARGETS[m] else 'OVER'}")
         lines.append(f"| {nb.stem} | " + " | ".join(cells) + " |")
-    ci = ROOT / "_build" / "ci-timings.txt"
-    if ci.exists():
-        lines += ["", "CI stages (.ci/run on this machine, seconds):", "", "| stage | s |", "|---|---|"]
-        lines += [f"| {stage.strip()} | {secs.strip()} |" for stage, secs in
-                  (line.rsplit(":", 1) for line in ci.read_text().splitlines() if ":" in line)]
     OUT.mkdir(exist_ok=True)
     (OUT / "book.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -33,13 +33,13 @@ def b1_verdicts(rows: list[list[str]]) -> tuple[list[str], dict]:
     lines = []
     for (data, batch), t in cases.items():
         r_floor, r_loader = t["dgmlib.fit"] / t["compute floor"], t["dgmlib.fit"] / t["DataLoader loop"]
-        lines.append(f"| {data} | {batch} | {r_floor:.2f} ({'met' if r_floor <= 1.15 else 'missed'}) | "
-                     f"{r_loader:.2f} ({'met' if r_loader <= 1.0 else 'missed'}) |")
+        lines.append(f"| {data} | {batch} | {r_floor:.3f} ({'met' if r_floor <= 1.15 else 'missed'}) | "
+                     f"{r_loader:.3f} ({'met' if r_loader <= 1.0 else 'missed'}) |")
     return lines, cases
 
 
 def plot_b1(cases: dict) -> None:
-    labels = [f"{d.split(',')[0]}\n{d.split(', ')[-1]}, batch {b}" for d, b in cases]
+    labels = [f"{d.split()[0]} {d.split(', ')[-1].split()[0]}\nbatch {b}" for d, b in cases]
     fig, ax = plt.subplots(figsize=(9, 3.8))
     width = 0.38
     for i, method in enumerate(("dgmlib.fit", "DataLoader loop")):
@@ -47,9 +47,10 @@ def plot_b1(cases: dict) -> None:
         ax.bar([j + (i - 0.5) * width for j in range(len(ratios))], ratios, width, label=method)
     ax.axhline(1.0, color="k", lw=1, label="compute floor")
     ax.axhline(1.15, color="C3", ls="--", lw=1, label="target for dgmlib.fit (1.15)")
-    ax.set_xticks(range(len(labels)), labels, fontsize=7)
-    ax.set(ylabel="epoch time / compute floor", title="B1: training epoch against the compute floor (CPU)")
-    ax.legend(fontsize=8)
+    ax.set_xticks(range(len(labels)), labels, fontsize=8)
+    ax.set(ylabel="epoch time / compute floor", xlabel="data (digits or 60000 random 28x28), model, batch size",
+           title="B1: training epoch against the compute floor (CPU)", ylim=(0, 1.5))
+    ax.legend(fontsize=8, loc="upper right", ncol=2)
     fig.tight_layout()
     fig.savefig(BOOK / "performance_b1.png", dpi=110)
 
@@ -67,9 +68,23 @@ def main() -> None:
                  "Targets: dgmlib.fit within 1.15x of the compute floor, and no slower than the DataLoader loop.", "",
                  "| data and model | batch | fit / floor | fit / DataLoader |", "|---|---|---|---|", *verdicts, ""]
     if "eval" in parts:
-        text += [demote(parts["eval"]), "", "Target: at least 20x faster than the per-data-point loop.", ""]
+        rows = table_rows(parts["eval"])
+        speedup = float(rows[1][1]) / float(rows[0][1])
+        text += [demote(parts["eval"]), "",
+                 f"Target: at least 20x faster than the per-data-point loop: {speedup:.2f}x, "
+                 f"{'met' if speedup >= 20 else 'missed'}. On a CPU the loop's passes are not small: each "
+                 "holds all K = 5000 samples of its data point, so the arithmetic is the same and batching over "
+                 "data points saves only the Python overhead of one call per point. The batched estimator's "
+                 "gains are bounded memory at any K and full use of a GPU, which this machine does not have.", ""]
     if "book" in parts:
         text += [demote(parts["book"]), ""]
+    ci = HERE.parent / "_build" / "ci-timings.txt"
+    if ci.exists():
+        text += ["## CI stages", "", "`.ci/run` on 2 CPU cores (a fresh virtual environment, `make test`, `make book`), "
+                 "seconds, as recorded by its last run on this machine:", "", "| stage | s |", "|---|---|"]
+        text += [f"| {stage.strip()} | {secs.strip().rstrip('s')} |" for stage, secs in
+                 (line.rsplit(":", 1) for line in ci.read_text().splitlines() if ":" in line)]
+        text.append("")
     (BOOK / "performance.md").write_text("\n".join(text))
     print(f"wrote {BOOK / 'performance.md'}")
 

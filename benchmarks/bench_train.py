@@ -14,6 +14,7 @@ medians (and min-max) over repeats; never asserts a time.
 from __future__ import annotations
 
 import argparse
+import math
 import pathlib
 import platform
 import statistics
@@ -55,14 +56,20 @@ def measure(name, x, make_model, batch_size, repeats, device, sync):
         "DataLoader loop": lambda: loader_epoch(model, loader, opt),
     }
     times = {m: [] for m in methods}
-    methods["compute floor"]()  # warm-up (allocator, kernels)
+    sync()
+    start = time.perf_counter()
+    methods["compute floor"]()  # warm-up (allocator, kernels), and a first estimate of an epoch
+    sync()
+    # time at least ~0.5 s per measurement: tiny epochs (digits: ~20 ms) are repeated inside it
+    inner = max(1, math.ceil(0.5 / max(time.perf_counter() - start, 1e-6)))
     for _ in range(repeats):  # interleaved, so drifts in machine speed hit every method alike
         for m, fn in methods.items():
             sync()
             start = time.perf_counter()
-            fn()
+            for _ in range(inner):
+                fn()
             sync()
-            times[m].append(time.perf_counter() - start)
+            times[m].append((time.perf_counter() - start) / inner)
     floor = statistics.median(times["compute floor"])
     rows = []
     for m, t in times.items():
@@ -91,7 +98,8 @@ def main() -> None:
         for bs in (128, 1024):
             rows += measure(name, x, make, bs, args.repeats, device, sync)
             print(rows[-3:], flush=True)
-    header = (f"# B1: one training epoch (seconds), median of {args.repeats} runs\n\n"
+    header = (f"# B1: one training epoch (seconds), median of {args.repeats} runs "
+              "(each run times at least 0.5 s of epochs)\n\n"
               f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads; "
               f"torch {torch.__version__}; device {device}\n\n"
               "| data and model | batch | method | median s | min-max s | / floor |\n|---|---|---|---|---|---|\n")

@@ -117,6 +117,15 @@ class VAE(nn.Module):
         log_px_z = self.likelihood.log_prob(x, self.decoder(z))   # [K, B]
         return Terms(log_px_z, log_pz, log_qz, z, mu, logvar)
 
+    def log_joint(self, x: Tensor, z: Tensor) -> Tensor:
+        r""":math:`\log p(x, z) = \log p(x|z) + \log p(z)` at given latent points, e.g. a grid for
+        plotting the true posterior :math:`p(z|x) \propto p(x, z)`.
+
+        Shapes:
+            x: [B, D], z: [..., B, d] or [..., 1, d] (one z for every x) -> [..., B]
+        """
+        return self.likelihood.log_prob(x, self.decoder(z)) + self.prior.log_prob(z)
+
     def log_weights(self, x: Tensor, K: int = 1) -> Tensor:
         """Log importance weights :math:`\\log w` of shape [K, B]; see the module docstring."""
         return self.terms(x, K).log_w

@@ -5,6 +5,7 @@ import pytest
 import torch
 from torch.autograd.functional import jacobian
 
+from dgmlib.flows import autograd_log_det
 from dgmlib.flows import (IAF, MADE, MAF, AffineCoupling, Compose, HouseholderFlow, PlanarFlow,
                           RadialFlow, SylvesterFlow)
 
@@ -273,3 +274,15 @@ def test_bad_constructor_arguments_raise_clear_errors():
         MADE(3, order=[0, 0, 1])
     with pytest.raises(ValueError, match="at least one flow"):
         Compose()
+
+
+def test_autograd_log_det_of_a_linear_map_is_log_abs_det_of_its_matrix():
+    A = torch.tensor([[2.0, 1.0], [0.5, -3.0]], dtype=torch.float64)
+
+    class Linear(torch.nn.Module):
+        def forward(self, z, context=None):
+            return z @ A.T, z.new_zeros(z.shape[:-1])
+
+    log_det, J = autograd_log_det(Linear(), torch.randn(2, dtype=torch.float64))
+    assert torch.allclose(J, A)
+    assert log_det.item() == pytest.approx(math.log(6.5))

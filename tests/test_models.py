@@ -166,3 +166,24 @@ def test_flow_vae_checkpoint_round_trip(tmp_path, tol):
 def test_unknown_posterior_flow_lists_the_valid_ones():
     with pytest.raises(ValueError, match="planar, radial"):
         dgmlib.build_vae(6, 3, flow="glow")
+
+
+def test_log_joint_is_the_log_weight_plus_the_proposal_density(tol):
+    torch.manual_seed(0)
+    model = dgmlib.build_vae(x_dim=6, z_dim=3, hidden=(8,))
+    x = (torch.rand(4, 6) > 0.5).to(torch.get_default_dtype())
+    t = model.terms(x, K=5)
+    assert torch.allclose(model.log_joint(x, t.z), t.log_w + t.log_qz, rtol=tol, atol=10 * tol)
+    # one z per grid point, broadcast against every x
+    grid = torch.randn(7, 1, 3)
+    assert torch.allclose(model.log_joint(x, grid), model.log_joint(x, grid.expand(7, 4, 3)), rtol=tol, atol=tol)
+
+
+def test_linear_gaussian_log_joint_minus_exact_posterior_is_log_px(tol):
+    lg = _orthogonal_lg()
+    vae = lg.as_vae()
+    x = torch.randn(3, 5)
+    mean, cov = lg.posterior(x)
+    z = mean + 0.3 * torch.randn(3, 2)
+    log_post = torch.distributions.MultivariateNormal(mean, covariance_matrix=cov).log_prob(z)
+    assert torch.allclose(vae.log_joint(x, z) - log_post, lg.log_marginal(x), rtol=tol, atol=10 * tol)

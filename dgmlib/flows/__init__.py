@@ -20,7 +20,7 @@ MAF                 Papamakarios et al. 2017     one pass (density)
 AffineCoupling      Dinh et al. 2017             one pass
 ==================  ===========================  =====================
 """
-from .base import Compose, Flow, Parameters
+from .base import Compose, Flow, Parameters, autograd_log_det
 from .coupling import AffineCoupling
 from .householder import HouseholderFlow, reflect
 from .iaf import IAF
@@ -30,5 +30,5 @@ from .planar import PlanarFlow
 from .radial import RadialFlow
 from .sylvester import SylvesterFlow
 
-__all__ = ["Flow", "Compose", "Parameters", "PlanarFlow", "RadialFlow", "HouseholderFlow",
+__all__ = ["Flow", "Compose", "Parameters", "autograd_log_det", "PlanarFlow", "RadialFlow", "HouseholderFlow",
            "reflect", "SylvesterFlow", "MADE", "MaskedLinear", "IAF", "MAF", "AffineCoupling"]

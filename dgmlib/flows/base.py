@@ -165,3 +165,15 @@ class Compose(Flow):
             y, log_det = flow.inverse(y, context)
             total = total + log_det
         return y, total
+
+
+def autograd_log_det(flow: nn.Module, z: Tensor, context: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    r"""The reference value of a flow's log-determinant: the full Jacobian
+    :math:`J = \partial f / \partial z` by autograd and :math:`\log|\det J|` by ``slogdet``.
+    Slow (d backward passes); for checking the flows' closed forms.
+
+    Shapes:
+        z: [d] (one point), context: [c] or None -> (log|det J|: [], J: [d, d])
+    """
+    J = torch.autograd.functional.jacobian(lambda v: flow(v, context)[0], z)
+    return torch.linalg.slogdet(J).logabsdet, J

@@ -181,6 +181,31 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
 }
 
 
+#: Experiments whose code lives next to a chapter's library code: name -> module that defines
+#: ``EXPERIMENT`` (a dict with "settings", "quick", "tasks", "run", as above). Imported on demand.
+CHAPTER_EXPERIMENTS: dict[str, str] = {
+    "priors": "dgmlib.prior_experiments",
+    "collapse": "dgmlib.collapse_experiments",
+    "disentanglement": "dgmlib.disentanglement_experiments",
+    "dequantization": "dgmlib.dequantization_experiments",
+}
+
+
+def names() -> list[str]:
+    """Every experiment with a committed results table, sorted."""
+    return sorted(set(EXPERIMENTS) | set(CHAPTER_EXPERIMENTS))
+
+
+def spec(name: str) -> dict[str, Any]:
+    """Settings, quick settings, task list and task runner of experiment ``name``."""
+    if name in EXPERIMENTS:
+        return EXPERIMENTS[name]
+    if name in CHAPTER_EXPERIMENTS:
+        import importlib
+        return importlib.import_module(CHAPTER_EXPERIMENTS[name]).EXPERIMENT
+    raise ValueError(f"unknown experiment {name!r}; choose one of {names()}")
+
+
 # ---------------------------------------------------------------------------------------------
 # Running, saving, loading
 
@@ -214,18 +239,16 @@ def _call(run: Callable, args: tuple, device: str) -> dict[str, Any]:
 
 def run(name: str, quick: bool = False, workers: int = 1, device: str = "cpu") -> dict[str, Any]:
     """Run experiment ``name`` with its full (or quick) settings; returns the result record."""
-    if name not in EXPERIMENTS:
-        raise ValueError(f"unknown experiment {name!r}; choose one of {sorted(EXPERIMENTS)}")
-    spec = EXPERIMENTS[name]
-    settings = spec["quick"] if quick else spec["settings"]
-    tasks = spec["tasks"](settings)
+    experiment = spec(name)
+    settings = experiment["quick"] if quick else experiment["settings"]
+    tasks = experiment["tasks"](settings)
     start = time.perf_counter()
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers,
                                  mp_context=multiprocessing.get_context("spawn")) as pool:
-            rows = list(pool.map(_call, [spec["run"]] * len(tasks), tasks, [device] * len(tasks)))
+            rows = list(pool.map(_call, [experiment["run"]] * len(tasks), tasks, [device] * len(tasks)))
     else:
-        rows = [spec["run"](*t, device) for t in tasks]
+        rows = [experiment["run"](*t, device) for t in tasks]
     return {"name": name, "quick": quick, "settings": settings_record(settings),
             "code": code_version(), "device": device, "workers": workers,
             "created": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
@@ -260,10 +283,16 @@ def get(name: str) -> dict[str, Any]:
     return run(name, quick=True) if is_quick() else load(name)
 
 
+def _available(name: str) -> bool:
+    """Whether the code of experiment ``name`` exists (a chapter's module may not be written yet)."""
+    import importlib.util
+    return name in EXPERIMENTS or importlib.util.find_spec(CHAPTER_EXPERIMENTS[name]) is not None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dgmlib.experiments", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("names", nargs="*", default=sorted(EXPERIMENTS), help="experiments to run (default: all)")
+    parser.add_argument("names", nargs="*", default=None, help="experiments to run (default: all)")
     parser.add_argument("--quick", action="store_true", help="tiny settings (a smoke test)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--device", default="cpu")
@@ -271,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="folder for the JSON files (default: dgmlib/results; with --quick: none, "
                              "so a smoke test never overwrites the committed results)")
     args = parser.parse_args(argv)
-    for name in args.names:
+    for name in args.names or [n for n in names() if _available(n)]:
         result = run(name, quick=args.quick, workers=args.workers, device=args.device)
         if args.quick and not args.out:
             print(json.dumps(result["rows"], indent=1))

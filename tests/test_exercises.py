@@ -78,135 +78,20 @@ def correct_answer(source: str) -> str:
 
 # ---------------------------------------------------------------- wrong answers
 
-# 01_elbo
+def _load_wrong_answers() -> tuple[dict, dict]:
+    """tests/wrong_answers/<set>.py defines WRONG and BROKEN for exercises/<set>."""
+    wrong, broken = {}, {}
+    for path in sorted((ROOT / "tests" / "wrong_answers").glob("*.py")):
+        spec = importlib.util.spec_from_file_location(f"wrong_answers_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        wrong[path.stem], broken[path.stem] = module.WRONG, module.BROKEN
+    return wrong, broken
 
-KL = "def kl_standard_normal(mu, logvar):\n    return {}\n"
-REPARAM = "def reparameterize(mu, logvar, eps):\n    return {}\n"
-ELBO_HEAD = ("def mc_elbo(x, logits, mu, logvar, z):\n"
-             "    log_px = -F.binary_cross_entropy_with_logits(logits, x, reduction='none').sum(-1)\n"
-             "    log_pz = -0.5 * (math.log(2 * math.pi) + z.pow(2)).sum(-1)\n"
-             "    log_qz = -0.5 * (math.log(2 * math.pi) + logvar + (z - mu).pow(2) / logvar.exp()).sum(-1)\n")
-LOG_SIGMOID = ("def mc_elbo(x, logits, mu, logvar, z):\n"
-               "    p = torch.sigmoid(logits)\n"
-               "    log_px = (x * torch.log(p) + (1 - x) * torch.log(1 - p)).sum(-1)\n"
-               "    log_pz = -0.5 * (math.log(2 * math.pi) + z.pow(2)).sum(-1)\n"
-               "    log_qz = -0.5 * (math.log(2 * math.pi) + logvar + (z - mu).pow(2) / logvar.exp()).sum(-1)\n"
-               "    return log_px + log_pz - log_qz\n")
-
-WRONG_ELBO = {
-    "A": {"q1": ("KL missing the 1/2", KL.format("(mu.pow(2) + logvar.exp() - logvar - 1.0).sum(-1)")),
-          "q2": ("exp(logvar) instead of exp(logvar/2)", REPARAM.format("mu + torch.exp(logvar) * eps")),
-          "q3": ("log(sigmoid) is unstable", LOG_SIGMOID)},
-    "B": {"q1": ("log-variance used as std", KL.format("0.5 * (mu.pow(2) + logvar.pow(2) - logvar - 1.0).sum(-1)")),
-          "q2": ("draws fresh noise instead of eps", REPARAM.format("mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)")),
-          "q3": ("missing the prior term", ELBO_HEAD + "    return log_px - log_qz\n")},
-    "C": {"q1": ("KL missing the -1", KL.format("0.5 * (mu.pow(2) + logvar.exp() - logvar).sum(-1)")),
-          "q2": ("log-variance used as std", REPARAM.format("mu + logvar * eps")),
-          "q3": ("sign error on log q", ELBO_HEAD + "    return log_px + log_pz + log_qz\n")},
-    "D": {"q1": ("mean over dims instead of sum", KL.format("0.5 * (mu.pow(2) + logvar.exp() - logvar - 1.0).mean(-1)")),
-          "q3": ("sums over the batch", ELBO_HEAD + "    return (log_px + log_pz - log_qz).sum()\n")},
-}
-BROKEN_ELBO = {"q1": "def kl_standard_normal(mu, logvar):\n    raise NotImplementedError('todo')\n",
-               "q2": REPARAM.format("torch.full_like(mu, float('nan'))"),
-               "q3": "raise RuntimeError('cell fails before defining mc_elbo')\n" + ELBO_HEAD + "    return log_px\n"}
-
-
-# 02_iwae
-
-IWAE = "def iwae_from_log_weights(log_w):\n    return {}\n"
-AU = "def active_units(mu, threshold=0.01):\n    return {}\n"
-SNW = "def self_normalized_weights(log_w):\n    return {}\n"
-
-WRONG_IWAE = {
-    "A": {"q1": ("log(mean(exp)) under- and overflows", IWAE.format("torch.log(torch.exp(log_w).mean(0))")),
-          "q2": ("unbiased variance (divides by N - 1)", AU.format("int((mu.var(0) > threshold).sum())")),
-          "q3": ("exp before normalizing overflows", SNW.format("torch.exp(log_w) / torch.exp(log_w).sum(0)"))},
-    "B": {"q1": ("missing the -log K", IWAE.format("torch.logsumexp(log_w, dim=0)")),
-          "q2": ("standard deviation instead of variance", AU.format("int((mu.std(0, unbiased=False) > threshold).sum())")),
-          "q3": ("softmax over the batch", SNW.format("torch.softmax(log_w, dim=-1)"))},
-    "C": {"q1": ("mean of the log weights (the ELBO)", IWAE.format("log_w.mean(0)")),
-          "q2": ("variance over the units", AU.format("int((mu.var(1, unbiased=False) > threshold).sum())")),
-          "q3": ("weights divided by K, not by their sum", SNW.format("torch.exp(log_w) / log_w.shape[0]"))},
-    "D": {"q1": ("log-mean-exp over the batch", IWAE.format("torch.logsumexp(log_w, dim=-1) - math.log(log_w.shape[-1])")),
-          "q2": ("counts the inactive units", AU.format("int((mu.var(0, unbiased=False) <= threshold).sum())")),
-          "q3": ("log of the normalized weights", SNW.format("log_w - torch.logsumexp(log_w, dim=0)"))},
-}
-BROKEN_IWAE = {"q1": "def iwae_from_log_weights(log_w):\n    raise NotImplementedError('todo')\n",
-               "q2": AU.format("float('nan')"),
-               "q3": "raise RuntimeError('cell fails before defining it')\n" + SNW.format("torch.softmax(log_w, 0)")}
-
-# 03_elbo_surgery. The wrong answers to q2 and q3 compute log q(z) themselves (AGG), so that they are
-# judged on their own, whatever the submission's q1.
-
-PAIR = "    pair = log_normal(z[:, None, :], mu[None, :, :], logvar[None, :, :])\n"
-LAP = "def log_aggregate_posterior(z, mu, logvar):\n" + PAIR + "    return {}\n"
-LAP_FACTORIZED = ("def log_aggregate_posterior(z, mu, logvar):\n"
-                  "    per_dim = -0.5 * (math.log(2 * math.pi) + logvar[None] + (z[:, None] - mu[None]).pow(2) * torch.exp(-logvar[None]))\n"
-                  "    return (torch.logsumexp(per_dim, dim=1) - math.log(mu.shape[0])).sum(-1)\n")
-AGG = "    log_agg = torch.logsumexp(log_normal(z[:, None], mu[None], logvar[None]), dim=1) - math.log(mu.shape[0])\n"
-OWN = "    log_own = log_normal(z, mu, logvar)\n"
-PRIOR = "    log_prior = log_normal(z, torch.zeros_like(z), torch.zeros_like(z))\n"
-MI = "def mutual_information(z, mu, logvar):\n" + AGG + OWN + PRIOR + "    return {}\n"
-MKL = "def marginal_kl(z, mu, logvar):\n" + AGG + OWN + PRIOR + "    return {}\n"
-
-WRONG_SURGERY = {
-    "A": {"q1": ("mean of the log-densities", LAP.format("pair.mean(1)")),
-          "q2": ("sign error", MI.format("(log_agg - log_own).mean()")),
-          "q3": ("sign error", MKL.format("(log_prior - log_agg).mean()"))},
-    "B": {"q1": ("missing the -log N", LAP.format("torch.logsumexp(pair, dim=1)")),
-          "q2": ("prior instead of the aggregate posterior (the average KL)", MI.format("(log_own - log_prior).mean()")),
-          "q3": ("own posterior instead of the aggregate (the average KL)", MKL.format("(log_own - log_prior).mean()"))},
-    "C": {"q1": ("log(mean(exp)) underflows", LAP.format("torch.log(torch.exp(pair).mean(1))")),
-          "q2": ("sum over the data points instead of the mean", MI.format("(log_own - log_agg).sum()")),
-          "q3": ("prior log-density without the 2 pi", MKL.format("(log_agg + 0.5 * z.pow(2).sum(-1)).mean()"))},
-    "D": {"q1": ("a mixture per dimension", LAP_FACTORIZED),
-          "q2": ("log q(z) missing the -log N", MI.format("(log_own - log_agg - math.log(mu.shape[0])).mean()")),
-          "q3": ("log q(z) missing the -log N", MKL.format("(log_agg + math.log(mu.shape[0]) - log_prior).mean()"))},
-}
-BROKEN_SURGERY = {"q1": LAP.format("torch.full(z.shape[:1], float('nan'), dtype=z.dtype)"),
-                  "q2": "def mutual_information(z, mu, logvar):\n    raise NotImplementedError('todo')\n",
-                  "q3": "raise RuntimeError('cell fails before defining it')\n" + MKL.format("(log_agg - log_prior).mean()")}
-
-# 04_flows. The wrong answers to q2 take u_hat as given, so they are judged whatever the submission's q1.
-
-UHAT = ("def planar_u_hat(u, w):\n"
-        "    wu = (w * u).sum(-1, keepdim=True)\n"
-        "    return u + ({} - wu) * w / {}\n")
-PLANAR = ("def planar_forward(z, u_hat, w, b):\n"
-          "    t = torch.tanh((z * w).sum(-1, keepdim=True) + b)\n"
-          "    psi = {} * w\n"
-          "    return z + u_hat * t, {}\n")
-HOUSE = "def householder(z, v):\n    return {}\n"
-SYLV = "def sylvester_log_det(r_diag, r_tilde_diag, h_prime):\n    return {}\n"
-
-WRONG_FLOWS = {
-    "A": {"q1": ("divides by ||w|| instead of ||w||^2", UHAT.format("(-1.0 + F.softplus(wu))", "w.norm()")),
-          "q2": ("log-det without the absolute value", PLANAR.format("(1.0 - t * t)", "torch.log(1.0 + (psi * u_hat).sum(-1))")),
-          "q3": ("v not normalized", HOUSE.format("z - 2.0 * v * (z * v).sum(-1, keepdim=True)")),
-          "q4": ("missing the absolute value", SYLV.format("torch.log(1.0 + r_diag * r_tilde_diag * h_prime).sum(-1)"))},
-    "B": {"q1": ("m(a) = softplus(a), missing the -1", UHAT.format("F.softplus(wu)", "(w * w).sum()")),
-          "q2": ("tanh' written as 1 - tanh", PLANAR.format("(1.0 - t)", "torch.log(torch.abs(1.0 + (psi * u_hat).sum(-1)))")),
-          "q3": ("sign error", HOUSE.format("z + 2.0 * v * (z * v).sum(-1, keepdim=True) / (v * v).sum()")),
-          "q4": ("product without the log", SYLV.format("torch.abs(1.0 + r_diag * r_tilde_diag * h_prime).prod(-1)"))},
-    "C": {"q1": ("log(1 + exp(a)) overflows", UHAT.format("(-1.0 + torch.log(1.0 + torch.exp(wu)))", "(w * w).sum()")),
-          "q2": ("forgets the log", PLANAR.format("(1.0 - t * t)", "torch.abs(1.0 + (psi * u_hat).sum(-1))")),
-          "q3": ("divides by ||v|| instead of ||v||^2", HOUSE.format("z - 2.0 * v * (z * v).sum(-1, keepdim=True) / v.norm()")),
-          "q4": ("sums over the batch instead of the factors", SYLV.format("torch.log(torch.abs(1.0 + r_diag * r_tilde_diag * h_prime)).sum(0)"))},
-    "D": {"q1": ("missing the division by ||w||^2", UHAT.format("(-1.0 + F.softplus(wu))", "1.0")),
-          "q4": ("log of the product underflows", SYLV.format("torch.log(torch.abs(1.0 + r_diag * r_tilde_diag * h_prime).prod(-1))"))},
-}
-BROKEN_FLOWS = {"q1": "def planar_u_hat(u, w):\n    raise NotImplementedError('todo')\n",
-                "q2": PLANAR.format("(1.0 - t * t)", "torch.full(z.shape[:-1], float('nan'), dtype=z.dtype)"),
-                "q3": "raise RuntimeError('cell fails before defining it')\n" + HOUSE.format("z"),
-                "q4": SYLV.format("torch.full(h_prime.shape[:-1], float('nan'), dtype=h_prime.dtype)")}
 
 # set -> variant -> question -> (label, answer cell). One submission per variant: one otter run
 # judges a wrong answer for every question at once (questions are graded independently).
-WRONG = {"01_elbo": WRONG_ELBO, "02_iwae": WRONG_IWAE, "03_elbo_surgery": WRONG_SURGERY,
-         "04_flows": WRONG_FLOWS}
-# set -> question -> an answer that raises or returns NaN: graded as a failure, not a grader crash
-BROKEN = {"01_elbo": BROKEN_ELBO, "02_iwae": BROKEN_IWAE, "03_elbo_surgery": BROKEN_SURGERY,
-          "04_flows": BROKEN_FLOWS}
+WRONG, BROKEN = _load_wrong_answers()  # BROKEN: set -> question -> an answer that raises or returns NaN
 WRONG_CASES = [(s, v, q) for s, variants in WRONG.items() for v, answers in variants.items() for q in answers]
 
 # ---------------------------------------------------------------- fixtures

@@ -114,7 +114,7 @@ class VAE(nn.Module):
             z, log_det = self.flow(z, context=context)
             log_qz = log_qz - log_det
         log_pz = self.prior.log_prob(z)                           # [K, B]
-        log_px_z = self.likelihood.log_prob(x, self.decoder(z))   # [K, B]
+        log_px_z = self.likelihood.log_prob(x, self.decode(z, x))  # [K, B]
         return Terms(log_px_z, log_pz, log_qz, z, mu, logvar)
 
     def log_joint(self, x: Tensor, z: Tensor) -> Tensor:
@@ -124,7 +124,27 @@ class VAE(nn.Module):
         Shapes:
             x: [B, D], z: [..., B, d] or [..., 1, d] (one z for every x) -> [..., B]
         """
-        return self.likelihood.log_prob(x, self.decoder(z)) + self.prior.log_prob(z)
+        return self.likelihood.log_prob(x, self.decode(z, x)) + self.prior.log_prob(z)
+
+    def decode(self, z: Tensor, x: Tensor | None = None) -> Tensor:
+        r"""Parameters of :math:`p(x|z)`. An autoregressive decoder (one whose ``autoregressive``
+        attribute is true) models :math:`p(x|z) = \prod_i p(x_i | x_{<i}, z)` and also reads x
+        (teacher forcing: all conditionals at once, each seeing only the pixels before it).
+
+        Shapes:
+            z: [..., B, d], x: [B, D] -> [..., B, D]
+        """
+        if getattr(self.decoder, "autoregressive", False):
+            if x is None:
+                raise ValueError("an autoregressive decoder needs x; draw samples with model.sample")
+            return self.decoder(z, x)
+        return self.decoder(z)
+
+    def _mean_given(self, z: Tensor) -> Tensor:
+        """Mean of p(x|z) (an autoregressive decoder draws x pixel by pixel instead)."""
+        if getattr(self.decoder, "autoregressive", False):
+            return self.decoder.sample(z)
+        return self.likelihood.mean(self.decoder(z))
 
     def log_weights(self, x: Tensor, K: int = 1) -> Tensor:
         """Log importance weights :math:`\\log w` of shape [K, B]; see the module docstring."""
@@ -133,7 +153,7 @@ class VAE(nn.Module):
     @torch.no_grad()
     def sample(self, n: int) -> Tensor:
         """n images from the model: mean of :math:`p(x|z)` at :math:`z \\sim p(z)`. Shape [n, D]."""
-        return self.likelihood.mean(self.decoder(self.prior.sample(n)))
+        return self._mean_given(self.prior.sample(n))
 
     @torch.no_grad()
     def reconstruct(self, x: Tensor) -> Tensor:
@@ -142,7 +162,7 @@ class VAE(nn.Module):
         self._check(x)
         mu, _, context = self._encode(x)
         z = mu if self.flow is None else self.flow(mu, context=context)[0]
-        return self.likelihood.mean(self.decoder(z))
+        return self._mean_given(z)
 
 
 #: Posterior flows that :func:`build_vae` knows, each amortized from the encoder's last hidden layer.

@@ -10,7 +10,7 @@ TORCH_SPEC ?= torch==2.13.0
 WORKERS   ?= 2
 PYTEST    := OMP_NUM_THREADS=1 $(PY) -m pytest -p no:cacheprovider
 
-.PHONY: setup book test test-fast test-float64 exercises tables bench notebooks-tidy clean
+.PHONY: setup book test test-fast test-float64 test-site exercises tables bench notebooks-tidy clean
 
 setup: $(VENV)/.installed
 
@@ -37,19 +37,28 @@ test: setup
 
 test-float64: setup
 	$(PYTEST) -n $(WORKERS) --dist loadfile -q --dtype float64 tests \
-		--ignore=tests/test_exercises.py --ignore=tests/test_book.py
+		--ignore=tests/test_exercises.py --ignore=tests/test_book.py --ignore=tests/test_site.py \
+		--ignore=tests/test_colab_setup.py
+
+## The built book in headless Chromium (after `make book`; needs chromium and chromium-driver):
+## math typeset, images loaded, no error boxes, Colab links; screenshots in _build/screenshots.
+test-site: setup
+	DGMLIB_REQUIRE_BROWSER=1 $(PYTEST) -q tests/test_site.py
 
 ## dgmlib tests only (seconds)
 test-fast: setup
-	$(PYTEST) -q tests --ignore=tests/test_exercises.py
+	$(PYTEST) -q tests --ignore=tests/test_exercises.py --ignore=tests/test_colab_setup.py \
+		--ignore=tests/test_site.py
 
 ## Regenerate the student notebooks and autograders from the exercise masters.
 exercises: setup
 	$(PY) exercises/build.py
 
-## Recompute the book's expensive results tables into dgmlib/results/*.json (about 30 min on 2 cores).
+## Recompute the book's expensive results tables into dgmlib/results/*.json (about 1 h on 2 cores)
+## and write them, with the papers' numbers, to the appendix page book/results.md.
 tables: setup
 	OMP_NUM_THREADS=1 $(PY) -m dgmlib.experiments --workers $(WORKERS)
+	$(PY) -m dgmlib.experiments --publish
 
 ## Speed measurements into benchmarks/out/*.md, assembled into the appendix book/performance.md
 bench: setup

@@ -87,12 +87,12 @@ def reparameterization_gradient(f: Integrand, mu: Tensor, logvar: Tensor, n_samp
     pathwise derivative is zero almost everywhere and zeros are returned.
 
     Arguments:
-        f: z [n_samples, *mu.shape] -> [n_samples].
+        f: z [n_samples, \*mu.shape] -> [n_samples].
         mu, logvar: the mean and log-variance of q, same shape (e.g. [d]).
         n_samples: Monte Carlo samples, drawn in one batch.
         generator: a torch.Generator on mu's device, for repeatable noise.
     Returns:
-        :class:`GradientSamples` with ``mu`` and ``logvar`` of shape [n_samples, *mu.shape], on
+        :class:`GradientSamples` with ``mu`` and ``logvar`` of shape [n_samples, \*mu.shape], on
         mu's device and in its dtype.
     Example:
         >>> g = reparameterization_gradient(lambda z: (z ** 2).sum(-1), torch.ones(3), torch.zeros(3), 1000)
@@ -128,7 +128,7 @@ def score_function_gradient(f: Integrand, mu: Tensor, logvar: Tensor, n_samples:
     :math:`z_s` leaves the estimate unbiased and can lower its variance a lot.
 
     Arguments:
-        f: z [n_samples, *mu.shape] -> [n_samples].
+        f: z [n_samples, \*mu.shape] -> [n_samples].
         mu, logvar: the mean and log-variance of q, same shape (e.g. [d]).
         n_samples: Monte Carlo samples, drawn in one batch.
         generator: a torch.Generator on mu's device, for repeatable noise.
@@ -136,7 +136,7 @@ def score_function_gradient(f: Integrand, mu: Tensor, logvar: Tensor, n_samples:
             :math:`b_s = \frac{1}{n-1}\sum_{t \ne s} f(z_t)`, independent of :math:`z_s`, so still
             unbiased (needs ``n_samples >= 2``).
     Returns:
-        :class:`GradientSamples` with ``mu`` and ``logvar`` of shape [n_samples, *mu.shape], on
+        :class:`GradientSamples` with ``mu`` and ``logvar`` of shape [n_samples, \*mu.shape], on
         mu's device and in its dtype.
     Example:
         >>> g = score_function_gradient(lambda z: (z > 0).sum(-1).to(z.dtype), torch.zeros(2), torch.zeros(2), 1000)
@@ -197,7 +197,7 @@ def gradient_snr(model: torch.nn.Module, x: Tensor, objective: Callable[[torch.n
     SNR falls like :math:`O(1/\sqrt K)` while the decoder's grows like :math:`O(\sqrt K)`.
 
     The noise comes from torch's global random state (seed it with
-    :func:`dgmlib.seed_everything` for a repeatable result); one backward pass per repeat, each
+    :func:`dgmlib.config.seed_everything` for a repeatable result); one backward pass per repeat, each
     over the whole batch.
 
     Arguments:

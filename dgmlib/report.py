@@ -21,3 +21,14 @@ def format_table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]
 def show_table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]], digits: int = 2) -> None:
     """Print :func:`format_table`."""
     print(format_table(title, header, rows, digits))
+
+
+def markdown_table(frame) -> str:
+    """A pandas DataFrame as a Markdown (MyST/GitHub) table, its index as the first columns."""
+    flat = frame.reset_index() if any(n is not None for n in frame.index.names) else frame
+    def cell(v: Any) -> str:
+        return str(v).replace("|", "\\|").replace("\n", " ")
+    lines = ["| " + " | ".join(cell(c) for c in flat.columns) + " |",
+             "|" + "|".join("---" for _ in flat.columns) + "|"]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in flat.itertuples(index=False)]
+    return "\n".join(lines)

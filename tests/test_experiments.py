@@ -67,3 +67,30 @@ def test_committed_results_match_the_current_full_settings(name):
     result = experiments.load(name)
     assert result["settings"] == experiments.settings_record(experiments.spec(name)["settings"]) and result["quick"] is False
     assert len(result["rows"]) == len(experiments.spec(name)["tasks"](experiments.spec(name)["settings"]))
+
+
+def test_mean_std_uses_the_sample_standard_deviation():
+    assert experiments.mean_std([1.0, 2.0, 3.0]) == "2.00 ± 1.00"
+    assert experiments.mean_std([16.444], digits=1) == "16.4"
+
+
+def test_iwae_table_pools_the_k1_run_and_sets_papers_beside():
+    rows = [{"objective": o, "k": k, "seed": s, "test_nll": 16.0 + s + (k == 5) * (o == "vae"),
+             "active_units": 4 + s} for s in (0, 1) for k in (1, 5) for o in ("vae", "iwae")
+            if not (o == "iwae" and k == 1)]
+    record = {"settings": {"ks": [1, 5], "seeds": [0, 1], "z_dim": 20}, "rows": rows}
+    caption, frame = experiments.table("iwae", record)
+    assert frame.loc[1, "IWAE NLL"] == frame.loc[1, "VAE NLL"] == "16.50 ± 0.71"
+    assert frame.loc[5, "VAE NLL"] == "17.50 ± 0.71" and frame.loc[5, "IWAE NLL"] == "16.50 ± 0.71"
+    assert frame.loc[5, "paper IWAE NLL"] == 85.54 and "2 seed(s)" in caption
+
+
+@pytest.mark.parametrize("name", [n for n in experiments.names() if experiments._available(n)])
+def test_every_experiment_has_a_table_for_the_book(name):
+    assert callable(experiments.spec(name).get("table")), f"{name}: add a 'table' function to its EXPERIMENT"
+
+
+def test_committed_results_page_matches_the_committed_result_files(tmp_path):
+    page = experiments.publish(tmp_path / "results.md")
+    assert page.read_text() == experiments.RESULTS_PAGE.read_text(), \
+        "book/results.md is stale: run `python -m dgmlib.experiments --publish` (or `make tables`)"

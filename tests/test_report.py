@@ -17,3 +17,10 @@ def test_format_table_aligns_columns_and_rounds_floats():
 def test_format_table_rejects_ragged_rows():
     with pytest.raises(ValueError, match="2 cells"):
         format_table("t", ["a", "b"], [[1]])
+
+
+def test_markdown_table_keeps_the_index_and_escapes_pipes():
+    import pandas as pd
+    from dgmlib.report import markdown_table
+    frame = pd.DataFrame({"nll": ["16.5 ± 0.1", "a|b"]}, index=pd.Index([1, 5], name="k"))
+    assert markdown_table(frame).splitlines() == ["| k | nll |", "|---|---|", "| 1 | 16.5 ± 0.1 |", "| 5 | a\\|b |"]

@@ -4,6 +4,10 @@ and output stripping.
     python tools/notebooks.py sync    # rewrite every book/ and exercises/ notebook's setup cell
     python tools/notebooks.py check   # exit 1 if a notebook's setup cell or outputs are off
     python tools/notebooks.py strip   # remove outputs and execution counts
+    python tools/notebooks.py links   # rewrite each chapter's closing list of the dgmlib code it uses
+
+``sync`` also rewrites the links cell. The links cell is the chapter's last cell: a list of the
+dgmlib functions and classes that its code cells call, each linked to the API reference.
 """
 from __future__ import annotations
 
@@ -45,6 +49,77 @@ def setup_cell_source() -> str:
             "print(f\"dgmlib {dgmlib.__version__}, device: {DEVICE}, quick mode: {dgmlib.is_quick()}\")")
 
 
+LINKS_MARKER = "## The code of this chapter in dgmlib"
+
+
+def dgmlib_names(code: str) -> list[str]:
+    """Canonical names (module.qualname) of the dgmlib functions and classes used in ``code``:
+    attribute chains ``dgmlib.x.y`` and names imported ``from dgmlib... import``."""
+    import ast
+    import importlib
+    code = "\n".join(line[:len(line) - len(line.lstrip())] + "pass" if line.lstrip().startswith(("%", "!"))
+                     else line for line in code.splitlines())
+    tree = ast.parse(code)
+    chains, imported = set(), {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "dgmlib":
+            for alias in node.names:
+                imported[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        elif isinstance(node, ast.Attribute):
+            parts, n = [], node
+            while isinstance(n, ast.Attribute):
+                parts.append(n.attr)
+                n = n.value
+            if isinstance(n, ast.Name):
+                chains.add(".".join([n.id] + parts[::-1]))
+    dotted = {c for c in chains if c.split(".")[0] == "dgmlib"}
+    used_imports = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    dotted |= {imported[n] for n in imported if n in used_imports}
+    for chain in chains:  # attributes of names imported from dgmlib (e.g. flows.PlanarFlow)
+        head = chain.split(".")[0]
+        if head in imported:
+            dotted.add(imported[head] + chain[len(head):])
+    found = set()
+    for name in dotted:
+        parts = name.split(".")
+        for cut in range(len(parts), 0, -1):   # the longest importable prefix, then attributes
+            try:
+                obj = importlib.import_module(".".join(parts[:cut]))
+            except ImportError:
+                continue
+            for attr in parts[cut:]:
+                obj = getattr(obj, attr, None)
+            if callable(obj) and (getattr(obj, "__module__", None) or "").startswith("dgmlib"):
+                qual = getattr(obj, "__qualname__", "")
+                if "." not in qual or isinstance(obj, type):   # functions and classes, not methods
+                    found.add(f"{obj.__module__}.{qual}")
+            break
+    return sorted(found, key=lambda n: (n.split(".")[1], n))
+
+
+def links_cell_source(nb: dict) -> str:
+    """The closing markdown cell: the dgmlib code this chapter uses, linked to the API reference."""
+    code = "\n".join(_source(c) for c in nb["cells"] if c["cell_type"] == "code")
+    names = dgmlib_names(code)
+    import importlib
+    lines = [LINKS_MARKER, "",
+             "This chapter's code calls the dgmlib functions and classes below. Each name links to its entry",
+             "in the {doc}`API reference <api>`, and its source is in the `dgmlib/` module named in the path.", ""]
+    for name in names:
+        module, _, attr = name.rpartition(".")
+        role = "py:class" if isinstance(getattr(importlib.import_module(module), attr, None), type) else "py:func"
+        lines.append(f"- {{{role}}}`{name}`")
+    return "\n".join(lines)
+
+
+def links(path: pathlib.Path) -> None:
+    nb = json.loads(path.read_text())
+    cells = [c for c in nb["cells"] if not (c["cell_type"] == "markdown" and _source(c).startswith(LINKS_MARKER))]
+    nb["cells"] = cells + [{"cell_type": "markdown", "id": "dgmlib-links", "metadata": {},
+                            "source": links_cell_source(dict(nb, cells=cells))}]
+    _write(path, nb)
+
+
 def book_notebooks() -> list[pathlib.Path]:
     return sorted((ROOT / "book").glob("*.ipynb"))
 
@@ -66,6 +141,10 @@ def problems(path: pathlib.Path) -> list[str]:
         out.append(f"{path.name}: first code cell is not the canonical setup cell (run `python tools/notebooks.py sync`)")
     if any(c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code"):
         out.append(f"{path.name}: has outputs (run `python tools/notebooks.py strip`)")
+    last = nb["cells"][-1] if nb["cells"] else {}
+    if last.get("cell_type") != "markdown" or _source(last) != links_cell_source(nb):
+        out.append(f"{path.name}: the closing list of dgmlib code is missing or stale "
+                   "(run `python tools/notebooks.py links`)")
     return out
 
 
@@ -83,6 +162,7 @@ def sync(path: pathlib.Path) -> None:
                            {"cell_type": "code", "execution_count": None, "id": "setup",
                             "metadata": {}, "outputs": [], "source": setup_cell_source()})
     _write(path, nb)
+    links(path)
 
 
 def strip(path: pathlib.Path) -> None:
@@ -99,6 +179,9 @@ def main(argv: list[str]) -> int:
     if cmd == "sync":
         for p in paths:
             sync(p)
+    elif cmd == "links":
+        for p in paths:
+            links(p)
     elif cmd == "strip":
         for p in paths:
             strip(p)

@@ -72,7 +72,7 @@ class Parameters(nn.Module):
 
     Free (``context_dim=None``): one flat ``nn.Parameter`` shared by every input; the tensors
     have exactly the given shapes. Amortized: a linear layer maps ``context`` [..., c] to the
-    flat vector, and each tensor has shape [..., *shape].
+    flat vector, and each tensor has shape [..., \*shape].
 
     Arguments:
         shapes: name -> shape of one parameter tensor, e.g. ``{"w": (d,), "b": (1,)}``.

@@ -9,7 +9,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .distributions import log_mean_exp
+from .distributions import kl_normal, log_mean_exp
+from .priors import StandardNormal
 
 
 def _kl_term(model: nn.Module, terms, analytic_kl: bool) -> Tensor:
@@ -71,4 +72,95 @@ def iwae_bound(model: nn.Module, x: Tensor, K: int = 5) -> Tensor:
     return log_mean_exp(model.log_weights(x, K), dim=0)
 
 
-OBJECTIVES = {"elbo": elbo, "beta_elbo": beta_elbo, "iwae_bound": iwae_bound}
+def kl_per_group(model: nn.Module, terms, groups: int | None = None) -> Tensor:
+    r"""Closed-form :math:`\mathrm{KL}(q(z_j|x) \| p(z_j))` of each group :math:`z_j` of latent
+    dimensions under a standard normal prior (which factorizes over dimensions).
+
+    Arguments:
+        terms: the :class:`~dgmlib.models.Terms` of ``model.terms(x, K)`` (its mu, logvar).
+        groups: split the d dimensions into this many contiguous, equal groups (None: one group
+            per dimension). It must divide d.
+    Shapes:
+        -> [B, groups]
+    """
+    if getattr(model, "flow", None) is not None or not isinstance(model.prior, StandardNormal):
+        raise ValueError("KL per group needs a Gaussian posterior and the StandardNormal prior "
+                         "(which factorizes over latent dimensions)")
+    d = terms.mu.shape[-1]
+    groups = d if groups is None else int(groups)
+    if groups < 1 or d % groups:
+        raise ValueError(f"groups must divide the latent size d={d}, got groups={groups}")
+    per_dim = kl_normal(terms.mu[..., None], terms.logvar[..., None])       # [B, d]
+    return per_dim.reshape(*per_dim.shape[:-1], groups, d // groups).sum(-1)
+
+
+def free_bits_elbo(model: nn.Module, x: Tensor, free_bits: float = 0.5, groups: int | None = None,
+                   K: int = 1) -> Tensor:
+    r"""Free-bits objective (Kingma et al., 2016, eq. 15), per example: with the latent dimensions
+    split into groups :math:`z_1..z_G`,
+
+    .. math:: \tilde{\mathcal L} = \mathbb E_{x \sim \text{batch}}\, \mathbb E_{q(z|x)}[\log p(x|z)]
+              - \sum_{j=1}^G \max\Big(\lambda,\ \mathbb E_{x \sim \text{batch}}\,
+              \mathrm{KL}(q(z_j|x) \| p(z_j))\Big).
+
+    The max is taken of the KL **averaged over the mini-batch**, so a group whose average KL is
+    below :math:`\lambda` (``free_bits`` nats) costs a constant and gets no gradient: the
+    encoder may put up to :math:`\lambda` nats of information in it for free. The returned [B]
+    tensor has the objective as its mean (and its gradient): example b gets
+    :math:`\log p(x_b|z) - \sum_j [\mathrm{KL}_{bj}` if group j is above :math:`\lambda`, else
+    :math:`\lambda]`. With every group above :math:`\lambda` it equals the ELBO with the
+    closed-form KL. Needs the StandardNormal prior (see :func:`kl_per_group`).
+
+    Arguments:
+        free_bits: :math:`\lambda`, nats per group.
+        groups: number of groups (None: one per latent dimension).
+        K: reparameterized samples for the reconstruction term.
+    Shapes:
+        x: [B, D] -> [B]
+    """
+    if free_bits < 0:
+        raise ValueError(f"free_bits must be >= 0 nats, got {free_bits}")
+    terms = model.terms(x, K)
+    kl = kl_per_group(model, terms, groups)                                  # [B, G]
+    above = kl.detach().mean(0) > free_bits                                  # [G]
+    penalty = torch.where(above, kl, torch.full_like(kl, float(free_bits))).sum(-1)
+    return terms.log_px_z.mean(0) - penalty
+
+
+class AnnealedELBO:
+    r"""The KL-weighted ELBO with a scheduled weight, per example:
+    :math:`\mathbb E_q[\log p(x|z)] - \beta_t\, \mathrm{KL}(q(z|x) \| p(z))` with
+    :math:`\beta_t` = ``schedule(t)`` (see :mod:`dgmlib.schedules`), t the optimizer step.
+
+    :func:`dgmlib.train.fit` calls :meth:`set_step` before every mini-batch, so KL annealing
+    (Bowman et al., 2016) is ``fit(model, data, epochs, objective=AnnealedELBO(LinearWarmup(1000)))``.
+    Outside of fit the step stays where it was last set (0 at first).
+
+    Arguments:
+        schedule: callable step -> beta.
+        K: reparameterized samples; analytic_kl: closed-form KL where the prior has one.
+    Shapes:
+        x: [B, D] -> [B]
+    """
+    __name__ = "annealed_elbo"
+
+    def __init__(self, schedule, K: int = 1, analytic_kl: bool = True):
+        self.schedule, self.K, self.analytic_kl = schedule, int(K), analytic_kl
+        self.step = 0
+
+    def set_step(self, step: int) -> None:
+        self.step = int(step)
+
+    @property
+    def beta(self) -> float:
+        """The current KL weight."""
+        return float(self.schedule(self.step))
+
+    def __call__(self, model: nn.Module, x: Tensor) -> Tensor:
+        return beta_elbo(model, x, beta=self.beta, K=self.K, analytic_kl=self.analytic_kl)
+
+    def __repr__(self) -> str:
+        return f"AnnealedELBO({self.schedule!r}, K={self.K}, step={self.step})"
+
+
+OBJECTIVES = {"elbo": elbo, "beta_elbo": beta_elbo, "iwae_bound": iwae_bound, "free_bits_elbo": free_bits_elbo}

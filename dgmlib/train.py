@@ -68,7 +68,8 @@ def evaluate(model: nn.Module, x: Tensor, objective: Objective = elbo, batch_siz
 def fit(model: nn.Module, data: Dataset | Tensor, epochs: int, objective: Objective = elbo,
         lr: float = 1e-3, batch_size: int = 128, seed: int = 0,
         optimizer: torch.optim.Optimizer | None = None, val_every: int = 1,
-        checkpoint: str | os.PathLike | None = None, progress: bool = True) -> History:
+        checkpoint: str | os.PathLike | None = None, progress: bool = True,
+        callback: Callable[[int, nn.Module], None] | None = None) -> History:
     """Maximize ``objective`` (mean over each mini-batch) with Adam.
 
     Arguments:
@@ -77,6 +78,9 @@ def fit(model: nn.Module, data: Dataset | Tensor, epochs: int, objective: Object
             [N, D] tensor (no validation). Moved to the model's device and dtype once.
         epochs: passes over the training set.
         objective: per-example objective, e.g. ``elbo`` or ``functools.partial(iwae_bound, K=5)``.
+            If it has a ``set_step(step)`` method (a scheduled objective such as
+            :class:`~dgmlib.objectives.AnnealedELBO`), it is called with the number of optimizer
+            steps taken so far (0, 1, 2, ...) before every mini-batch.
         seed: seeds the sampling noise and the shuffling (with a fixed model initialization the
             run is bit-for-bit repeatable on the CPU).
         optimizer: default ``Adam(model.parameters(), lr)``.
@@ -84,6 +88,8 @@ def fit(model: nn.Module, data: Dataset | Tensor, epochs: int, objective: Object
         checkpoint: if given, the model and history are saved there (atomically) after every
             validated epoch.
         progress: show a tqdm progress bar over epochs.
+        callback: called as ``callback(epoch, model)`` at the end of every epoch (after the
+            validation), e.g. to record the KL or the active units during training.
     Returns:
         the :class:`History`.
     Raises:
@@ -104,12 +110,17 @@ def fit(model: nn.Module, data: Dataset | Tensor, epochs: int, objective: Object
     generator = seed_everything(seed)
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
     history = History(objective=_objective_name(objective))
+    set_step = getattr(objective, "set_step", None)
+    step = 0
     model.train()
     bar = tqdm(range(1, epochs + 1), desc="epochs", disable=not progress, leave=False)
     for epoch in bar:
         start = time.perf_counter()
         total = torch.zeros((), device=p.device, dtype=p.dtype)
         for xb in batches(x_train, batch_size, shuffle=True, generator=generator):
+            if set_step is not None:
+                set_step(step)
+            step += 1
             values = objective(model, xb)
             loss = -values.mean()
             optimizer.zero_grad(set_to_none=True)
@@ -130,6 +141,9 @@ def fit(model: nn.Module, data: Dataset | Tensor, epochs: int, objective: Object
         bar.set_postfix(train=f"{train_value:.2f}", val=f"{val_value:.2f}")
         if checkpoint is not None and (validate or x_val is None):
             save(checkpoint, model, history)
+        if callback is not None:
+            callback(epoch, model)
+            model.train()
     bar.close()
     model.eval()
     return history

@@ -96,3 +96,100 @@ def test_iwae_bound_tightens_with_k_towards_log_px_on_the_linear_gaussian():
     large = dgmlib.log_mean_exp(log_w.reshape(64, 4096, 3), 1)     # 64 replicates of K = 4096
     assert bool((bounds[32] < exact).all())
     assert bool(((exact - large.mean(0)).abs() < 4 * large.std(0) / 8 + 1e-3).all())
+
+
+# ---------------------------------------------------------------- free bits and annealing
+
+from dgmlib.objectives import AnnealedELBO, free_bits_elbo, kl_per_group  # noqa: E402
+from dgmlib.schedules import Constant, LinearWarmup  # noqa: E402
+
+
+def _same_terms(model, x, K=1, seed=13):
+    torch.manual_seed(seed)
+    return model.terms(x, K)
+
+
+def test_kl_per_group_sums_to_the_closed_form_kl(model, x, tol):
+    t = _same_terms(model, x)
+    per_dim = kl_per_group(model, t)
+    assert per_dim.shape == (5, 3)
+    assert torch.allclose(per_dim.sum(-1), dgmlib.kl_normal(t.mu, t.logvar), rtol=tol, atol=tol)
+    assert torch.allclose(kl_per_group(model, t, groups=1)[:, 0], per_dim.sum(-1), rtol=tol, atol=tol)
+    # golden value: KL(N(1, 1) || N(0, 1)) = 0.5 per dimension
+    golden = t._replace(mu=torch.ones(2, 3), logvar=torch.zeros(2, 3))
+    assert torch.allclose(kl_per_group(model, golden), torch.full((2, 3), 0.5))
+
+
+def test_free_bits_equals_the_analytic_elbo_when_every_group_is_above_lambda(model, x, tol):
+    torch.manual_seed(13)
+    fb = free_bits_elbo(model, x, free_bits=0.0)
+    torch.manual_seed(13)
+    ref = dgmlib.elbo(model, x, analytic_kl=True)
+    assert torch.allclose(fb, ref, rtol=tol, atol=tol)
+    t = _same_terms(model, x)
+    lam = 0.5 * kl_per_group(model, t).mean(0).min().item()      # below every group's batch mean
+    torch.manual_seed(13)
+    assert torch.allclose(free_bits_elbo(model, x, free_bits=lam), ref, rtol=tol, atol=tol)
+
+
+def test_free_bits_is_constant_in_the_kl_of_groups_below_lambda(model, x, tol):
+    t = _same_terms(model, x)
+    big = 10 * kl_per_group(model, t).mean(0).max().item()       # above every group's batch mean
+    torch.manual_seed(13)
+    values = free_bits_elbo(model, x, free_bits=big)
+    # = reconstruction - (number of groups) * lambda, for every example
+    assert torch.allclose(values, t.log_px_z.mean(0) - 3 * big, rtol=tol, atol=tol)
+    # no gradient reaches the encoder's variances through the KL: only the reconstruction's
+    torch.manual_seed(13)
+    model.zero_grad()
+    free_bits_elbo(model, x, free_bits=big).mean().backward()
+    g_fb = [p.grad.clone() for p in model.encoder.parameters()]
+    torch.manual_seed(13)
+    model.zero_grad()
+    model.terms(x, 1).log_px_z.mean().backward()
+    g_rec = [p.grad.clone() for p in model.encoder.parameters()]
+    assert all(torch.allclose(a, b, rtol=tol, atol=tol) for a, b in zip(g_fb, g_rec))
+
+
+def test_free_bits_takes_the_max_of_the_batch_averaged_kl_not_per_example(model, x, tol):
+    t = _same_terms(model, x, seed=21)
+    kl = kl_per_group(model, t, groups=1)[:, 0].detach()          # [B]
+    lam = float(kl.mean()) * 1.02 if float(kl.max()) > float(kl.mean()) * 1.02 else None
+    assert lam is not None, "fixture has spread in the KL"
+    torch.manual_seed(21)
+    out = free_bits_elbo(model, x, free_bits=lam, groups=1)
+    # batch mean below lambda: the objective is rec - lambda, although some examples are above it
+    assert torch.allclose(out.mean(), t.log_px_z.mean() - lam, rtol=tol, atol=tol)
+    per_example = (t.log_px_z.mean(0) - torch.clamp(kl, min=lam)).mean()
+    assert not torch.allclose(out.mean(), per_example, rtol=tol, atol=tol)
+    # lambda just below the batch mean: the plain ELBO, though some examples are below lambda
+    lam = float(kl.mean()) * 0.98
+    torch.manual_seed(21)
+    out = free_bits_elbo(model, x, free_bits=lam, groups=1)
+    assert torch.allclose(out, t.log_px_z.mean(0) - kl, rtol=tol, atol=tol)
+
+
+def test_free_bits_rejects_bad_groups_and_non_factorized_posteriors(model, x):
+    with pytest.raises(ValueError, match="divide"):
+        free_bits_elbo(model, x, groups=2)
+    with pytest.raises(ValueError, match="free_bits"):
+        free_bits_elbo(model, x, free_bits=-1.0)
+    flow_model = dgmlib.build_vae(8, 2, hidden=(8,), flow="planar", flow_length=1)
+    with pytest.raises(ValueError, match="StandardNormal"):
+        free_bits_elbo(flow_model, x)
+
+
+def test_annealed_elbo_is_beta_elbo_at_the_scheduled_beta(model, x, tol):
+    obj = AnnealedELBO(LinearWarmup(10))
+    for step, beta in [(0, 0.0), (5, 0.5), (10, 1.0), (50, 1.0)]:
+        obj.set_step(step)
+        assert obj.beta == beta
+        torch.manual_seed(3)
+        a = obj(model, x)
+        torch.manual_seed(3)
+        assert torch.allclose(a, dgmlib.beta_elbo(model, x, beta=beta), rtol=tol, atol=tol)
+    obj = AnnealedELBO(Constant(1.0))
+    torch.manual_seed(4)
+    a = obj(model, x)
+    torch.manual_seed(4)
+    assert torch.allclose(a, dgmlib.elbo(model, x, analytic_kl=True), rtol=tol, atol=tol)

@@ -138,3 +138,38 @@ def test_save_needs_a_config():
     lg = dgmlib.LinearGaussian.random(3, 1)
     with pytest.raises(ValueError, match="no config"):
         dgmlib.save_checkpoint("unused.pt", lg.as_vae())
+
+
+class _StepRecorder:
+    """An objective that records the steps fit announces (a scheduled objective's interface)."""
+    __name__ = "step_recorder"
+
+    def __init__(self):
+        self.steps = []
+
+    def set_step(self, step):
+        self.steps.append(step)
+
+    def __call__(self, model, x):
+        return dgmlib.elbo(model, x)
+
+
+def test_fit_announces_the_optimizer_step_to_scheduled_objectives_and_calls_back_each_epoch(digits):
+    model = small_model()
+    objective, seen = _StepRecorder(), []
+    x = digits.train[:250]
+    history = dgmlib.fit(model, x, epochs=3, objective=objective, batch_size=100, progress=False,
+                         callback=lambda epoch, m: seen.append((epoch, m is model, m.training)))
+    assert objective.steps == list(range(9))        # 3 batches per epoch (100, 100, 50), counted from 0
+    assert seen == [(1, True, True), (2, True, True), (3, True, True)]
+    assert history.objective == "step_recorder"
+
+
+def test_fit_with_an_annealed_elbo_warms_the_kl_weight_up(digits):
+    from dgmlib.objectives import AnnealedELBO
+    from dgmlib.schedules import LinearWarmup
+
+    objective, betas = AnnealedELBO(LinearWarmup(20)), []
+    dgmlib.fit(small_model(), digits.train[:500], epochs=5, objective=objective, batch_size=100,
+               progress=False, callback=lambda epoch, m: betas.append(objective.beta))
+    assert betas == [0.2, 0.45, 0.7, 0.95, 1.0]     # beta at the last step of each epoch (steps 4, 9, ...)

@@ -1,0 +1,165 @@
+"""Posterior collapse on binarized digits: a factorized decoder, an autoregressive decoder, and the
+autoregressive decoder with three remedies (KL warm-up, free bits, a weakened decoder).
+
+    python -m dgmlib.experiments collapse          # full settings -> dgmlib/results/collapse.json
+
+Each task trains one model with one seed and records, on the test set, -log p(x) by importance
+sampling, the ELBO, the average KL, the active units, and (ELBO surgery on the training set) the
+index-code mutual information; plus the KL and the active units on the validation set during
+training (the curves of the chapter).
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import time
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from .config import seed_everything
+
+#: The settings of the table, in the order the chapter shows them.
+SETTINGS = ("factorized", "ar", "ar_warmup", "ar_free_bits", "ar_window")
+
+LABELS = {"factorized": "factorized decoder", "ar": "AR decoder", "ar_warmup": "AR + KL warm-up",
+          "ar_free_bits": "AR + free bits", "ar_window": "AR, weakened (window)"}
+
+
+@dataclasses.dataclass(frozen=True)
+class CollapseSettings:
+    """The five settings of the chapter (same encoder, prior and training budget)."""
+    seeds: tuple[int, ...] = (0, 1, 2)
+    settings: tuple[str, ...] = SETTINGS
+    z_dim: int = 32
+    encoder_hidden: tuple[int, ...] = (256,)
+    decoder_hidden: tuple[int, ...] = (256,)   # the factorized MLP decoder
+    ar_hidden: int = 16                         # units per pixel of the autoregressive decoder
+    window: int = 8                             # previous pixels the weakened decoder sees (one row)
+    free_bits: float = 0.1                      # lambda, nats per latent dimension
+    warmup_epochs: int = 100                    # KL weight from 0 to 1 over these epochs
+    epochs: int = 200
+    batch_size: int = 100
+    lr: float = 1e-3
+    curve_every: int = 2                        # epochs between the points of the training curves
+    eval_K: int = 1000
+    elbo_K: int = 100
+    surgery_samples: int = 5
+    dataset: str = "digits"
+
+
+QUICK_SETTINGS = CollapseSettings(seeds=(0,), z_dim=4, encoder_hidden=(32,), decoder_hidden=(32,),
+                                  ar_hidden=4, warmup_epochs=2, epochs=4, curve_every=1, eval_K=20,
+                                  elbo_K=5, surgery_samples=1)
+
+
+def build_model(s: CollapseSettings, setting: str, x_dim: int) -> nn.Module:
+    """The VAE of ``setting`` (one of :data:`SETTINGS`): MLP encoder, standard normal prior, and a
+    factorized MLP decoder or an :class:`~dgmlib.autoregressive.ARDecoder`."""
+    from .autoregressive import ARDecoder
+    from .models import VAE
+    from .nets import mlp_decoder, mlp_encoder
+    from .priors import StandardNormal
+
+    if setting not in SETTINGS:
+        raise ValueError(f"unknown setting {setting!r}; choose one of {SETTINGS}")
+    encoder = mlp_encoder(x_dim, s.encoder_hidden, s.z_dim)
+    if setting == "factorized":
+        decoder = mlp_decoder(s.z_dim, s.decoder_hidden, x_dim)
+    else:
+        decoder = ARDecoder(x_dim, s.z_dim, hidden=s.ar_hidden,
+                            window=s.window if setting == "ar_window" else None)
+    return VAE(encoder, decoder, StandardNormal(s.z_dim))
+
+
+def objective(s: CollapseSettings, setting: str, steps_per_epoch: int):
+    """The training objective of ``setting``: the ELBO (closed-form KL), or its remedies."""
+    from .objectives import AnnealedELBO, elbo, free_bits_elbo
+    from .schedules import LinearWarmup
+
+    if setting == "ar_warmup":
+        return AnnealedELBO(LinearWarmup(s.warmup_epochs * steps_per_epoch))
+    if setting == "ar_free_bits":
+        return functools.partial(free_bits_elbo, free_bits=s.free_bits)
+    return functools.partial(elbo, analytic_kl=True)
+
+
+class TeacherForced(nn.Module):
+    """A view of a VAE for :func:`dgmlib.metrics.elbo_surgery`, which calls ``decoder(z)``: the
+    decoder reads the fixed data x by teacher forcing (one chunk holding all of x)."""
+
+    def __init__(self, model: nn.Module, x: Tensor):
+        super().__init__()
+        self.model, self.x = model, x
+        self.encoder, self.prior, self.likelihood = model.encoder, model.prior, model.likelihood
+        self.flow = getattr(model, "flow", None)
+
+    def decoder(self, z: Tensor) -> Tensor:
+        return self.model.decode(z, self.x)
+
+
+def surgery(model: nn.Module, x: Tensor, samples: int = 1):
+    """ELBO surgery (:func:`dgmlib.metrics.elbo_surgery`) for any VAE, autoregressive decoders
+    included (all of x in one chunk)."""
+    from .metrics import elbo_surgery
+    return elbo_surgery(TeacherForced(model, x), x, samples=samples, chunk=x.shape[0])
+
+
+@torch.no_grad()
+def kl_and_active_units(model: nn.Module, x: Tensor) -> tuple[float, int]:
+    """Average closed-form KL(q(z|x) || p(z)) (nats per image) and the number of active units."""
+    from .distributions import kl_normal
+    from .metrics import active_units
+
+    was_training = model.training
+    model.eval()
+    mu, logvar = model.encoder(x)
+    kl = kl_normal(mu, logvar).mean().item()
+    count = active_units(model, x).count
+    model.train(was_training)
+    return kl, count
+
+
+def run_task(s: CollapseSettings, setting: str, seed: int, device: str) -> dict[str, Any]:
+    """Train the model of ``setting`` with ``seed`` and evaluate it (one row of the table)."""
+    from .data import load
+    from .metrics import log_marginal_likelihood
+    from .objectives import elbo
+    from .train import fit
+
+    data = load(s.dataset, device=device)
+    seed_everything(seed)
+    model = build_model(s, setting, data.dim).to(device)
+    steps = -(-data.train.shape[0] // s.batch_size)
+    curve: dict[str, list] = {"epoch": [], "kl": [], "active_units": []}
+
+    def record(epoch: int, m: nn.Module) -> None:
+        if epoch % s.curve_every == 0 or epoch == 1:
+            kl, au = kl_and_active_units(m, data.val)
+            curve["epoch"].append(epoch)
+            curve["kl"].append(round(kl, 4))
+            curve["active_units"].append(au)
+
+    start = time.perf_counter()
+    fit(model, data, epochs=s.epochs, objective=objective(s, setting, steps), lr=s.lr,
+        batch_size=s.batch_size, seed=seed, val_every=max(1, s.epochs // 10), progress=False,
+        callback=record)
+    seconds = time.perf_counter() - start
+    seed_everything(10_000 + seed)
+    with torch.no_grad():
+        ll = log_marginal_likelihood(model, data.test, K=s.eval_K).mean().item()
+        test_elbo = elbo(model, data.test, K=s.elbo_K).mean().item()
+    kl, au = kl_and_active_units(model, data.test)
+    cut = surgery(model, data.train, samples=s.surgery_samples)
+    return {"setting": setting, "seed": seed, "test_nll": -ll, "test_neg_elbo": -test_elbo,
+            "kl": kl, "active_units": au, "mutual_info": cut.mutual_info, "marginal_kl": cut.marginal_kl,
+            "train_avg_kl": cut.avg_kl, "log_n": cut.log_n, "curve": curve,
+            "train_seconds": round(seconds, 1)}
+
+
+def tasks(s: CollapseSettings) -> list[tuple]:
+    return [(s, setting, seed) for seed in s.seeds for setting in s.settings]
+
+
+EXPERIMENT = {"settings": CollapseSettings(), "quick": QUICK_SETTINGS, "tasks": tasks, "run": run_task}

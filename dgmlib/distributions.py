@@ -160,12 +160,145 @@ class GaussianLikelihood(nn.Module):
         return params + torch.exp(0.5 * self.logvar) * torch.randn_like(params)
 
 
-LIKELIHOODS = {"bernoulli": BernoulliLikelihood, "gaussian": GaussianLikelihood}
+def log_sigmoid_difference(a: Tensor, b: Tensor) -> Tensor:
+    r"""Numerically stable :math:`\log\big(\sigma(a) - \sigma(b)\big)` for :math:`a > b`.
+
+    .. math:: \sigma(a) - \sigma(b) = \frac{e^a - e^b}{(1 + e^a)(1 + e^b)}
+              \;\Rightarrow\;
+              \log\big(\sigma(a) - \sigma(b)\big) = a + \log\big(1 - e^{b - a}\big)
+              - \operatorname{softplus}(a) - \operatorname{softplus}(b),
+
+    with :math:`\log(1 - e^{-d})` from ``log(-expm1(-d))`` for small d and ``log1p(-exp(-d))``
+    for large d (Maechler, 2012). Unlike ``log(sigmoid(a) - sigmoid(b))`` it stays accurate when
+    both sigmoids round to 0 or to 1 (e.g. a = 40, b = 39.9: the naive form gives ``-inf``).
+    Where :math:`a \le b` the result is ``-inf`` (or NaN), so callers keep :math:`a > b`.
+
+    Shapes:
+        a, b: broadcastable -> broadcast shape
+    """
+    d = a - b
+    ln2 = math.log(2.0)   # each branch sees only its own range, so neither has an infinite gradient
+    log1mexp = torch.where(d < ln2, torch.log(-torch.expm1(-d.clamp(max=ln2))),
+                           torch.log1p(-torch.exp(-d.clamp(min=ln2))))
+    return a + log1mexp - nn.functional.softplus(a) - nn.functional.softplus(b)
+
+
+#: Log-scales of the discretized logistic are clamped to this range (PixelCNN++ uses -7 as the floor).
+LOG_SCALE_MIN, LOG_SCALE_MAX = -7.0, 7.0
+
+
+def discretized_logistic_log_prob(x: Tensor, loc: Tensor, log_scale: Tensor, levels: int,
+                                  reduce: bool = True) -> Tensor:
+    r"""Log-probability of grey levels under a discretized logistic (Kingma et al., 2016;
+    Salimans et al., 2017): a logistic density of location :math:`\mu` and scale :math:`s`
+    integrated over the bin of each of the L levels.
+
+    The data are on the grid :math:`x \in \{0, \tfrac{1}{L-1}, \dots, 1\}` (as
+    ``dgmlib.load(..., binarize=False)`` gives them); with the half bin width
+    :math:`h = \tfrac{1}{2(L-1)}`,
+
+    .. math:: P(x) = \begin{cases}
+              \sigma\big(\tfrac{x + h - \mu}{s}\big) & x = 0 \quad(\text{the bin reaches } -\infty)\\
+              1 - \sigma\big(\tfrac{x - h - \mu}{s}\big) & x = 1 \quad(\text{the bin reaches } +\infty)\\
+              \sigma\big(\tfrac{x + h - \mu}{s}\big) - \sigma\big(\tfrac{x - h - \mu}{s}\big) & \text{otherwise,}
+              \end{cases}
+
+    so the L probabilities sum to 1 exactly. Computed in log space: ``logsigmoid`` at the edges,
+    :func:`log_sigmoid_difference` inside, finite for any location and any log-scale
+    (clamped to [LOG_SCALE_MIN, LOG_SCALE_MAX]).
+
+    Arguments:
+        x: grey levels k / (L - 1), k = 0..L-1 (values off the grid are rounded to the nearest level).
+        loc, log_scale: :math:`\mu` and :math:`\log s`, in the same units as x.
+        levels: L, the number of grey levels (17 for the 8x8 digits, 256 for 8-bit images).
+        reduce: sum over the last dimension (a likelihood of the whole image), else per pixel.
+    Shapes:
+        x, loc, log_scale: broadcastable to [..., D] -> [...] (or [..., D] with ``reduce=False``)
+    """
+    if levels < 2:
+        raise ValueError(f"a discretized likelihood needs at least 2 levels, got {levels}")
+    x, loc, log_scale = torch.broadcast_tensors(x, loc, log_scale)
+    k = torch.round(x * (levels - 1)).clamp(0, levels - 1)
+    half = 0.5 / (levels - 1)
+    inv_s = torch.exp(-log_scale.clamp(LOG_SCALE_MIN, LOG_SCALE_MAX))
+    centre = k / (levels - 1) - loc
+    upper, lower = (centre + half) * inv_s, (centre - half) * inv_s
+    first = nn.functional.logsigmoid(upper)                       # log sigma(upper): the bin from -inf
+    last = nn.functional.logsigmoid(-lower)                       # log(1 - sigma(lower)): the bin to +inf
+    middle = log_sigmoid_difference(upper, lower)
+    out = torch.where(k == 0, first, torch.where(k == levels - 1, last, middle))
+    return out.sum(-1) if reduce else out
+
+
+class DiscretizedLogisticLikelihood(nn.Module):
+    r"""Observation model for grey-level images: independent discretized logistics per pixel,
+    :math:`p(x \mid z) = \prod_i P(x_i; \mu_i(z), s)` (see :func:`discretized_logistic_log_prob`),
+    as in the IAF-VAE (Kingma et al., 2016) and PixelCNN++ (Salimans et al., 2017) without the mixture.
+    The decoder outputs the locations :math:`\mu` (in data units, [0, 1]); the log-scale is one
+    learned number shared by all pixels, or, with ``scale="decoder"``, the decoder outputs
+    ``cat([loc, log_scale], -1)`` (2D numbers) and every pixel has its own.
+
+    Arguments:
+        levels: L, the number of grey levels of the data (17 for the digits).
+        log_scale: initial shared :math:`\log s` (``scale="shared"``).
+        scale: "shared" (a learned scalar) or "decoder" (per pixel, from the decoder).
+    Shapes:
+        params: [..., D] ("shared") or [..., 2D] ("decoder"); x: [..., D] -> log_prob [...]
+    Example:
+        >>> lik = DiscretizedLogisticLikelihood(levels=17)
+        >>> lik.log_prob(torch.zeros(3, 64), torch.zeros(3, 64)).shape
+        torch.Size([3])
+    """
+
+    def __init__(self, levels: int = 17, log_scale: float = -2.0, scale: str = "shared"):
+        super().__init__()
+        if levels < 2:
+            raise ValueError(f"a discretized likelihood needs at least 2 levels, got {levels}")
+        if scale not in ("shared", "decoder"):
+            raise ValueError(f"scale must be 'shared' or 'decoder', got {scale!r}")
+        self.levels, self.scale = int(levels), scale
+        self.log_scale = nn.Parameter(torch.tensor(float(log_scale))) if scale == "shared" else None
+
+    def _split(self, params: Tensor) -> tuple[Tensor, Tensor]:
+        if self.scale == "decoder":
+            return params.chunk(2, dim=-1)
+        return params, self.log_scale.to(params.dtype).expand_as(params)
+
+    def log_prob(self, x: Tensor, params: Tensor) -> Tensor:
+        loc, log_scale = self._split(params)
+        return discretized_logistic_log_prob(x, loc, log_scale, self.levels)
+
+    def probs(self, params: Tensor) -> Tensor:
+        """Probabilities of all L levels per pixel, shape [..., D, L] (each row sums to 1)."""
+        loc, log_scale = self._split(params)
+        grid = torch.arange(self.levels, dtype=loc.dtype, device=loc.device) / (self.levels - 1)
+        return discretized_logistic_log_prob(grid, loc.unsqueeze(-1), log_scale.unsqueeze(-1),
+                                             self.levels, reduce=False).exp()
+
+    def mean(self, params: Tensor) -> Tensor:
+        r"""The expected image :math:`\sum_k P(x = k/(L-1))\, k/(L-1)`, shape [..., D]."""
+        grid = torch.arange(self.levels, dtype=params.dtype, device=params.device) / (self.levels - 1)
+        return self.probs(params) @ grid
+
+    def sample(self, params: Tensor) -> Tensor:
+        """Grey levels drawn pixel by pixel, on the grid k / (L - 1). Shape [..., D]."""
+        probs = self.probs(params)
+        k = torch.distributions.Categorical(probs=probs, validate_args=False).sample()
+        return k.to(params.dtype) / (self.levels - 1)
+
+
+LIKELIHOODS = {"bernoulli": BernoulliLikelihood, "gaussian": GaussianLikelihood,
+               "discretized_logistic": DiscretizedLogisticLikelihood}
 
 
 def make_likelihood(name: str) -> nn.Module:
-    """The observation model called ``name`` ("bernoulli" or "gaussian")."""
+    """The observation model called ``name``: "bernoulli", "gaussian", or "discretized_logistic"
+    (17 grey levels, the digits' ``load("digits", binarize=False)``); "discretized_logistic_<L>"
+    gives L levels, e.g. "discretized_logistic_256" for 8-bit images."""
+    if name.startswith("discretized_logistic_") and name.removeprefix("discretized_logistic_").isdigit():
+        return DiscretizedLogisticLikelihood(levels=int(name.removeprefix("discretized_logistic_")))
     try:
         return LIKELIHOODS[name]()
     except KeyError:
-        raise ValueError(f"unknown likelihood {name!r}; choose one of {sorted(LIKELIHOODS)}") from None
+        raise ValueError(f"unknown likelihood {name!r}; choose one of {sorted(LIKELIHOODS)} "
+                         "or 'discretized_logistic_<levels>'") from None

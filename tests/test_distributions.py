@@ -119,3 +119,85 @@ def test_learned_gaussian_likelihood_has_a_gradient():
     gauss.log_prob(2 * torch.ones(3), torch.zeros(3)).backward()
     # -0.5 + 0.5 * 4 = 1.5 per dim, 3 dims
     assert gauss.logvar.grad.item() == pytest.approx(4.5, rel=1e-5)
+
+
+# ---------------------------------------------------------------- discretized logistic
+
+from dgmlib.distributions import (DiscretizedLogisticLikelihood, discretized_logistic_log_prob,  # noqa: E402
+                                  log_sigmoid_difference)
+
+
+def _all_levels(levels, loc, log_scale):
+    """log P(x = k/(L-1)) for every level k: [L] for scalar parameters."""
+    grid = torch.arange(levels, dtype=torch.get_default_dtype()) / (levels - 1)
+    return discretized_logistic_log_prob(grid, torch.as_tensor(loc), torch.as_tensor(log_scale), levels, reduce=False)
+
+
+@pytest.mark.parametrize("levels", [2, 17, 256])
+@pytest.mark.parametrize("loc,log_scale", [(0.5, -2.0), (0.03, -4.0), (1.7, 0.5), (-3.0, -7.0)])
+def test_discretized_logistic_probabilities_over_all_levels_sum_to_one(levels, loc, log_scale, tol):
+    total = _all_levels(levels, loc, log_scale).exp().sum()
+    assert total.item() == pytest.approx(1.0, abs=10 * tol)
+
+
+def test_discretized_logistic_golden_value_of_the_middle_and_edge_bins():
+    # L = 3 (x in {0, 1/2, 1}), mu = 1/2, s = 1/4: half width h = 1/4, so the middle bin is
+    # sigma(1) - sigma(-1) = tanh(1/2) = 0.46211716 and each edge bin sigma(-1) = 0.26894142
+    p = _all_levels(3, 0.5, math.log(0.25)).exp()
+    assert torch.allclose(p, torch.tensor([0.26894142, 0.46211716, 0.26894142]), atol=1e-6)
+
+
+def test_discretized_logistic_matches_a_numerical_integral_of_the_logistic_density():
+    L, mu, s = 17, 0.4, 0.08
+    def density(t):                                         # logistic density sigma'((t - mu)/s) / s
+        z = torch.sigmoid((t - mu) / s)
+        return z * (1 - z) / s
+    edges = (torch.arange(L + 1, dtype=torch.float64) - 0.5) / (L - 1)
+    edges[0], edges[-1] = -4.0, 5.0                           # the edge bins reach (almost) +-infinity
+    numeric = torch.stack([torch.trapezoid(density(t), t) for t in
+                           (torch.linspace(a, b, 20_001, dtype=torch.float64) for a, b in zip(edges[:-1], edges[1:]))])
+    ours = _all_levels(L, mu, math.log(s)).to(torch.float64).exp()
+    assert torch.allclose(ours, numeric, atol=1e-6)
+
+
+@pytest.mark.parametrize("loc", [-1e4, -30.0, 0.5, 30.0, 1e4])
+@pytest.mark.parametrize("log_scale", [-50.0, -7.0, 0.0, 7.0, 50.0])
+def test_discretized_logistic_is_finite_with_finite_gradients_at_extreme_parameters(loc, log_scale):
+    x = torch.tensor([0.0, 0.5, 1.0, 0.25])
+    loc_t = torch.full((4,), loc, requires_grad=True)
+    ls = torch.full((4,), log_scale, requires_grad=True)
+    out = discretized_logistic_log_prob(x, loc_t, ls, levels=17)
+    out.backward()
+    assert torch.isfinite(out) and torch.isfinite(loc_t.grad).all() and torch.isfinite(ls.grad).all()
+
+
+def test_log_sigmoid_difference_is_accurate_where_the_naive_formula_fails():
+    a, b = torch.tensor([40.0, -40.0, 0.3]), torch.tensor([39.9, -40.1, 0.1])
+    ours = log_sigmoid_difference(a, b).to(torch.float64)
+    a64, b64 = a.double(), b.double()
+    # sigma(a) - sigma(b) = sigma(-b) - sigma(-a): exact in float64 through the far tail
+    ref = torch.log(torch.where(a64 > 0, torch.sigmoid(-b64) - torch.sigmoid(-a64), torch.sigmoid(a64) - torch.sigmoid(b64)))
+    assert torch.allclose(ours, ref, rtol=1e-5)
+    assert torch.log(torch.sigmoid(a[:1]) - torch.sigmoid(b[:1])).item() == -math.inf  # naive, in float32
+
+
+def test_discretized_logistic_likelihood_module_and_build_vae(tol):
+    lik = make_likelihood("discretized_logistic")
+    assert isinstance(lik, DiscretizedLogisticLikelihood) and lik.levels == 17
+    assert make_likelihood("discretized_logistic_256").levels == 256
+    loc = torch.rand(2, 5)
+    x = torch.randint(0, 17, (2, 5)).to(loc.dtype) / 16
+    assert torch.allclose(lik.log_prob(x, loc), discretized_logistic_log_prob(x, loc, lik.log_scale, 17), rtol=tol)
+    probs = lik.probs(loc)
+    assert probs.shape == (2, 5, 17) and torch.allclose(probs.sum(-1), torch.ones(2, 5), atol=10 * tol)
+    assert torch.allclose(lik.mean(loc), probs @ (torch.arange(17, dtype=loc.dtype) / 16), rtol=tol)
+    per_pixel = DiscretizedLogisticLikelihood(17, scale="decoder")
+    params = torch.cat([loc, torch.full_like(loc, -2.0)], -1)
+    assert torch.allclose(per_pixel.log_prob(x, params), lik.log_prob(x, loc), rtol=tol)
+    sample = lik.sample(loc)
+    assert torch.equal(sample * 16, torch.round(sample * 16))
+    model = dgmlib.build_vae(64, 4, hidden=(16,), likelihood="discretized_logistic")
+    grey = dgmlib.load("digits", binarize=False).test[:3].to(next(model.parameters()).dtype)
+    assert model.log_weights(grey, K=2).shape == (2, 3) and model.config["likelihood"] == "discretized_logistic"
+    with pytest.raises(ValueError, match="levels"):
+        DiscretizedLogisticLikelihood(levels=1)

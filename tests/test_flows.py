@@ -6,7 +6,7 @@ import torch
 from torch.autograd.functional import jacobian
 
 from dgmlib.flows import autograd_log_det
-from dgmlib.flows import (IAF, MADE, MAF, AffineCoupling, Compose, HouseholderFlow, PlanarFlow,
+from dgmlib.flows import (IAF, MADE, MAF, AffineCoupling, Compose, HouseholderFlow, PlanarFlow, Sigmoid,
                           RadialFlow, SylvesterFlow)
 
 D, C = 3, 4  # size of z, size of the context of amortized flows
@@ -60,9 +60,11 @@ CASES = {
     "iaf_gate_closed": (lambda c: IAF(D, (16,), c, order=[2, 0, 1], forget_bias=-4.0), 1.0),
     "maf": (lambda c: MAF(D, (16,), c, order=[1, 2, 0]), 1.0),
     "coupling": (lambda c: AffineCoupling(D, [True, False, True], (16,), c), 1.0),
+    "sigmoid": (lambda c: Sigmoid(D), 2.0),
+    "sigmoid_with_margin": (lambda c: Sigmoid(D, alpha=0.05), 2.0),
 }
 INVERTIBLE = ["radial_near_z0_contracting", "radial_far_from_z0_expanding", "householder",
-              "iaf_gate_open", "iaf_gate_closed", "maf", "coupling"]
+              "iaf_gate_open", "iaf_gate_closed", "maf", "coupling", "sigmoid", "sigmoid_with_margin"]
 NOT_INVERTIBLE = {"planar": lambda c: PlanarFlow(D, c), "sylvester": lambda c: SylvesterFlow(D, context_dim=c)}
 
 
@@ -286,3 +288,23 @@ def test_autograd_log_det_of_a_linear_map_is_log_abs_det_of_its_matrix():
     log_det, J = autograd_log_det(Linear(), torch.randn(2, dtype=torch.float64))
     assert torch.allclose(J, A)
     assert log_det.item() == pytest.approx(math.log(6.5))
+
+
+def test_sigmoid_maps_onto_the_unit_cube_and_the_logit_transform_back(tol):
+    f = Sigmoid(2, alpha=0.05)
+    y = torch.tensor([[0.0, 1.0], [0.5, 0.25]])
+    z, inv_log_det = f.inverse(y)
+    assert torch.allclose(z[0], torch.tensor([math.log(0.05 / 0.95), math.log(0.95 / 0.05)]), rtol=tol, atol=tol)
+    # logit(alpha + (1 - 2 alpha) y): d/dy = (1 - 2 alpha) / (w (1 - w)), w = alpha + (1 - 2 alpha) y
+    w = 0.05 + 0.9 * y
+    assert torch.allclose(inv_log_det, (math.log(0.9) - torch.log(w * (1 - w))).sum(-1), rtol=tol, atol=tol)
+    assert torch.allclose(f(z)[0], y, rtol=tol, atol=tol)
+
+
+def test_sigmoid_log_det_is_finite_for_huge_inputs():
+    f = Sigmoid(3)
+    u, log_det = f(torch.tensor([[-200.0, 0.0, 200.0]]))
+    assert torch.isfinite(log_det).all() and log_det.item() == pytest.approx(-400.0 - 2 * math.log(2), rel=1e-4)
+    assert ((u >= 0) & (u <= 1)).all()
+    with pytest.raises(ValueError, match="alpha"):
+        Sigmoid(3, alpha=0.5)

@@ -83,3 +83,29 @@ def test_an_encoder_that_ignores_x_has_no_active_units():
     lg = LinearGaussian.random(5, 2, generator=torch.Generator().manual_seed(1))
     au = dgmlib.active_units(lg.as_vae(exact_posterior=False), torch.randn(100, 5))
     assert au.count == 0 and float(au.variance.max()) == 0.0
+
+
+# ---------------------------------------------------------------- bits per dimension
+
+def test_bits_per_dim_of_a_uniform_model_over_levels_is_log2_of_levels():
+    for levels in (2, 17, 256):
+        nll = 64 * math.log(levels)                     # -log P of a uniform model over L levels, D = 64
+        assert dgmlib.metrics.bits_per_dim(nll, 64) == pytest.approx(math.log2(levels), rel=1e-12)
+    # log p = 0 (uniform on the unit cube) -> the discrete log-likelihood -D log L -> log2 L bits/dim
+    log_P = dgmlib.metrics.discrete_log_likelihood(0.0, 64, 256)
+    assert dgmlib.metrics.bits_per_dim(-log_P, 64) == pytest.approx(8.0, rel=1e-12)
+
+
+def test_bits_per_dim_conversions_round_trip(tol):
+    from dgmlib.metrics import (bits_per_dim, discrete_log_likelihood, nats_from_bits_per_dim,
+                                unit_cube_log_density)
+    nll = 100 * torch.rand(5) + 1
+    assert torch.allclose(nats_from_bits_per_dim(bits_per_dim(nll, 64), 64), nll, rtol=tol)
+    log_p = torch.randn(5) * 50
+    assert torch.allclose(unit_cube_log_density(discrete_log_likelihood(log_p, 64, 17), 64, 17), log_p, rtol=tol, atol=tol)
+    # natural log, not log2: 1 nat per dimension is 1 / ln 2 = 1.4427 bits per dimension
+    assert bits_per_dim(64.0, 64) == pytest.approx(1.4426950408889634)
+    with pytest.raises(ValueError, match="dim"):
+        bits_per_dim(1.0, 0)
+    with pytest.raises(ValueError, match="levels"):
+        discrete_log_likelihood(1.0, 64, 1)

@@ -18,6 +18,7 @@ SylvesterFlow       van den Berg et al. 2018     none
 IAF                 Kingma et al. 2016           d passes
 MAF                 Papamakarios et al. 2017     one pass (density)
 AffineCoupling      Dinh et al. 2017             one pass
+Sigmoid             Dinh et al. 2017 (logit)     closed form
 ==================  ===========================  =====================
 """
 from .base import Compose, Flow, Parameters, autograd_log_det
@@ -28,7 +29,9 @@ from .made import MADE, MaskedLinear
 from .maf import MAF
 from .planar import PlanarFlow
 from .radial import RadialFlow
+from .sigmoid import Sigmoid
 from .sylvester import SylvesterFlow
 
 __all__ = ["Flow", "Compose", "Parameters", "autograd_log_det", "PlanarFlow", "RadialFlow", "HouseholderFlow",
-           "reflect", "SylvesterFlow", "MADE", "MaskedLinear", "IAF", "MAF", "AffineCoupling"]
+           "reflect", "SylvesterFlow", "MADE", "MaskedLinear", "IAF", "MAF", "AffineCoupling",
+           "Sigmoid"]

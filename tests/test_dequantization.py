@@ -1,0 +1,175 @@
+"""Tests for dgmlib.dequantization: the uniform and variational bounds against exact discrete
+log-likelihoods, the noise density q(u|x), and the dequantized flow as a latent-variable model."""
+import math
+
+import pytest
+import torch
+
+import dgmlib
+from dgmlib.dequantization import (VariationalDequantizer, build_dequantized_flow,
+                                   checkerboard, dequantize, quantize, uniform_dequantization_bound)
+from dgmlib.metrics import bits_per_dim, log_marginal_likelihood
+from dgmlib.objectives import elbo, iwae_bound
+
+L, D = 17, 3
+
+
+def grey(n, dim=D, levels=L, seed=0):
+    """n random images of ``dim`` pixels on the grid k / (L - 1)."""
+    g = torch.Generator().manual_seed(seed)
+    return torch.randint(0, levels, (n, dim), generator=g).to(torch.get_default_dtype()) / (levels - 1)
+
+
+def histogram_log_density(logits):
+    """A factorized density on the unit cube that is constant within each of the L bins per pixel:
+    p(y) = prod_i L * pi_{i, floor(L y_i)}, pi = softmax(logits) [D, L]. Its discrete model is
+    P(k) = prod_i pi_{i, k_i} exactly."""
+    log_pi = torch.log_softmax(logits, -1)
+    def log_density(y):
+        k = torch.floor(y * logits.shape[-1]).clamp(0, logits.shape[-1] - 1).long()
+        return (torch.gather(log_pi.expand(*k.shape, -1), -1, k.unsqueeze(-1)).squeeze(-1)
+                + math.log(logits.shape[-1])).sum(-1)
+    return log_density, log_pi
+
+
+def power_log_density(a):
+    """p(y) = prod_i a_i y_i^(a_i - 1) on the unit cube (CDF y^a): P(k) = prod_i ((k+1)/L)^a - (k/L)^a."""
+    def log_density(y):
+        return (torch.log(a) + (a - 1) * torch.log(y)).sum(-1)
+    def exact(k, levels):
+        return torch.log(((k + 1) / levels) ** a - (k / levels) ** a).sum(-1)
+    return log_density, exact
+
+
+def test_a_uniform_density_on_the_unit_cube_gives_exactly_log2_levels_bits_per_dim():
+    x = grey(6, dim=64)
+    bound = uniform_dequantization_bound(lambda y: y.new_zeros(y.shape[:-1]), x, L, K=3)
+    assert torch.allclose(bound, torch.full_like(bound, -64 * math.log(L)))
+    assert torch.allclose(bits_per_dim(-bound, 64), torch.full_like(bound, math.log2(L)))
+
+
+def test_the_uniform_bound_is_tight_for_a_density_constant_within_each_bin(tol):
+    logits = torch.randn(D, L, generator=torch.Generator().manual_seed(1))
+    log_density, log_pi = histogram_log_density(logits)
+    x = grey(20)
+    k = quantize(x, L).long()
+    exact = torch.gather(log_pi.expand(20, D, L), -1, k.unsqueeze(-1)).squeeze(-1).sum(-1)
+    bound = uniform_dequantization_bound(log_density, x, L, K=50)
+    assert torch.allclose(bound, exact, rtol=tol, atol=tol)
+
+
+def test_the_uniform_bound_is_below_the_exact_discrete_log_likelihood():
+    a = torch.tensor([0.6, 1.0, 2.0], dtype=torch.float64)
+    log_density, exact = power_log_density(a)
+    x = grey(8).to(torch.float64)
+    k = quantize(x, L)
+    # the expectation over u, per pixel, by a fine midpoint rule (the model factorizes)
+    u = (torch.arange(20_000, dtype=torch.float64) + 0.5) / 20_000
+    y = dequantize(k.unsqueeze(-1), u, L)                                 # [8, D, 20000]
+    per_pixel = (torch.log(a)[:, None] + (a[:, None] - 1) * torch.log(y)).mean(-1) - math.log(L)
+    bound = per_pixel.sum(-1)
+    gap = exact(k, L) - bound
+    assert (gap > 1e-4).all(), "Jensen's gap is positive for a density that varies within a bin"
+    mc = uniform_dequantization_bound(log_density, x, L, K=20_000, generator=torch.Generator().manual_seed(0))
+    assert torch.allclose(mc, bound, atol=0.04)          # ~5 standard errors at K = 20000
+
+
+def test_variational_noise_density_integrates_to_one_over_the_unit_square():
+    torch.manual_seed(0)
+    q = VariationalDequantizer(2, layers=2, hidden=(16,)).to(torch.float64)
+    n = 800
+    centres = (torch.arange(n, dtype=torch.float64) + 0.5) / n
+    u = torch.stack(torch.meshgrid(centres, centres, indexing="ij"), -1).reshape(-1, 2)
+    x = torch.tensor([[0.25, 1.0]], dtype=torch.float64)
+    with torch.no_grad():
+        mass = q.log_prob(u.unsqueeze(1), x).exp().mean()
+    assert mass.item() == pytest.approx(1.0, abs=5e-3)
+
+
+def test_variational_noise_samples_lie_in_the_cube_with_the_density_of_the_inverse_flow(tol):
+    torch.manual_seed(1)
+    q = VariationalDequantizer(D, layers=3, hidden=(16,))
+    x = grey(5)
+    u, log_q = q(x, K=4)
+    assert u.shape == (4, 5, D) and log_q.shape == (4, 5)
+    assert ((u > 0) & (u < 1)).all()
+    assert torch.allclose(q.log_prob(u, x), log_q, rtol=100 * tol, atol=100 * tol)
+
+
+def test_the_variational_bound_is_strictly_below_the_exact_log_likelihood():
+    torch.manual_seed(2)
+    a = torch.tensor([0.5, 2.0, 1.0])
+    log_density, exact = power_log_density(a)
+    x = grey(4)
+    q = VariationalDequantizer(D, layers=2, hidden=(16,))
+    with torch.no_grad():
+        u, log_q = q(x, K=20_000)
+        log_w = log_density(dequantize(quantize(x, L), u, L)) - D * math.log(L) - log_q   # [K, B]
+    bound, se = log_w.mean(0), log_w.std(0) / math.sqrt(log_w.shape[0])
+    truth = exact(quantize(x, L), L)
+    assert (bound < truth + 3 * se).all()
+    # the gap is KL(q(u|x) || p(u|x)) > 0: q is not the noise posterior p((k+u)/L) L^-D / P(k)
+    assert (truth - bound > 3 * se).all()
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.05])
+def test_the_flow_density_on_the_unit_square_integrates_to_one_without_margin(alpha):
+    torch.manual_seed(5)
+    model = build_dequantized_flow(2, L, layers=2, hidden=(16,), alpha=alpha).to(torch.float64)
+    n = 1000
+    centres = (torch.arange(n, dtype=torch.float64) + 0.5) / n
+    y = torch.stack(torch.meshgrid(centres, centres, indexing="ij"), -1).reshape(-1, 2)
+    with torch.no_grad():
+        mass = model.log_density(y).exp().mean().item()
+    if alpha == 0:
+        assert mass == pytest.approx(1.0, abs=5e-3)
+    else:   # the flow's mass outside the logit box [logit(alpha), logit(1 - alpha)]^2 is lost
+        assert 0.1 < mass < 0.995
+
+
+def test_dequantized_flow_is_a_latent_variable_model_for_the_library_objectives():
+    torch.manual_seed(3)
+    x = grey(7, dim=16)
+    for kind in ("uniform", "variational"):
+        model = build_dequantized_flow(16, L, kind, layers=2, hidden=(16,), deq_layers=2, deq_hidden=(8,))
+        terms = model.terms(x, K=5)
+        assert terms.log_w.shape == (5, 7) and terms.u.shape == (5, 7, 16)
+        if kind == "uniform":
+            assert torch.equal(terms.log_q, torch.zeros(5, 7))
+        assert torch.allclose(terms.log_w, terms.log_density - 16 * math.log(L) - terms.log_q)
+        torch.manual_seed(4)
+        e, w = elbo(model, x, K=200), iwae_bound(model, x, K=200)
+        assert (w >= e - 1e-4).all()
+        assert log_marginal_likelihood(model, x, K=20, chunk=7).shape == (7,)
+        sample = model.sample(5)
+        assert sample.shape == (5, 16) and torch.equal(sample * (L - 1), torch.round(sample * (L - 1)))
+
+
+def test_training_a_dequantized_flow_on_digits_beats_the_uniform_model():
+    data = dgmlib.load("digits", binarize=False)
+    torch.manual_seed(0)
+    model = build_dequantized_flow(64, data.levels, "uniform", layers=2, hidden=(32,))
+    dgmlib.fit(model, data, epochs=5, lr=3e-3, batch_size=100, progress=False)
+    bpd = bits_per_dim(-elbo(model, data.test.to(next(model.parameters()).dtype), K=2).mean(), 64)
+    assert bpd < math.log2(data.levels) - 0.5
+
+
+def test_bad_inputs_raise_clear_errors():
+    with pytest.raises(ValueError, match="off-grid"):
+        quantize(torch.tensor([[0.03]]), L)
+    with pytest.raises(ValueError, match="NaN"):
+        quantize(torch.tensor([[float("nan")]]), L)
+    with pytest.raises(ValueError, match="unknown dequantization"):
+        build_dequantized_flow(4, L, "gaussian")
+    model = build_dequantized_flow(4, L, layers=1, hidden=(4,))
+    with pytest.raises(ValueError, match=r"\[batch, 4\]"):
+        model.terms(torch.zeros(2, 5))
+    with pytest.raises(ValueError, match="K must"):
+        model.terms(torch.zeros(2, 4), K=0)
+
+
+def test_checkerboard_masks_alternate_on_square_images():
+    m = checkerboard(64).reshape(8, 8)
+    assert m[0, 0] and not m[0, 1] and not m[1, 0] and m[1, 1] and m.sum() == 32
+    assert torch.equal(checkerboard(64, 1), ~checkerboard(64))
+    assert torch.equal(checkerboard(5), torch.tensor([True, False, True, False, True]))

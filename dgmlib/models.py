@@ -18,7 +18,7 @@ from torch import Tensor, nn
 
 from .distributions import diagonal_normal, gaussian_log_prob, make_likelihood
 from .nets import ConvDecoder28, ConvEncoder28, mlp_decoder, mlp_encoder
-from .priors import StandardNormal
+from .priors import StandardNormal, make_prior
 
 
 class Terms(NamedTuple):
@@ -198,8 +198,8 @@ def posterior_flow(name: str, length: int, z_dim: int, context_dim: int) -> nn.M
 
 def build_vae(x_dim: int, z_dim: int, hidden: Sequence[int] = (256, 256), arch: str = "mlp",
               activation: str = "relu", likelihood: str = "bernoulli", flow: str | None = None,
-              flow_length: int = 4) -> VAE:
-    """A VAE with a standard normal prior, rebuilt by the same call from its ``config``.
+              flow_length: int = 4, prior: str = "standard", prior_components: int = 50) -> VAE:
+    """A VAE (by default with a standard normal prior), rebuilt by the same call from its ``config``.
 
     Arguments:
         x_dim: data size D (64 for 8x8 digits, 784 for MNIST).
@@ -209,11 +209,16 @@ def build_vae(x_dim: int, z_dim: int, hidden: Sequence[int] = (256, 256), arch: 
         flow: None (a diagonal Gaussian posterior) or a posterior flow from :data:`POSTERIOR_FLOWS`,
             amortized from the encoder's last hidden layer (MLP encoders).
         flow_length: number of flow layers.
+        prior: one of :data:`dgmlib.priors.PRIORS`: "standard", "mog" (mixture of Gaussians),
+            "vampprior" (pseudo-inputs in [0, 1], through this encoder) or "flow" (MAF layers).
+        prior_components: K of the mixture or the VampPrior.
     """
     config = dict(x_dim=int(x_dim), z_dim=int(z_dim), hidden=[int(h) for h in hidden], arch=arch,
                   activation=activation, likelihood=likelihood)
     if flow is not None:
         config.update(flow=flow, flow_length=int(flow_length))
+    if prior != "standard":
+        config.update(prior=prior, prior_components=int(prior_components))
     if arch == "mlp":
         enc = mlp_encoder(x_dim, hidden, z_dim, activation)
         dec = mlp_decoder(z_dim, list(reversed(hidden)), x_dim, activation)
@@ -223,11 +228,12 @@ def build_vae(x_dim: int, z_dim: int, hidden: Sequence[int] = (256, 256), arch: 
         enc, dec = ConvEncoder28(z_dim), ConvDecoder28(z_dim)
     else:
         raise ValueError(f"unknown arch {arch!r}; choose 'mlp' or 'conv'")
+    p_z = make_prior(prior, z_dim, encoder=enc, x_dim=x_dim, components=prior_components)
     if flow is None:
-        return VAE(enc, dec, StandardNormal(z_dim), likelihood, config=config)
+        return VAE(enc, dec, p_z, likelihood, config=config)
     if arch != "mlp":
         raise ValueError("posterior flows read the MLP encoder's last hidden layer; use arch='mlp'")
-    return VAE(enc, dec, StandardNormal(z_dim), likelihood, config=config,
+    return VAE(enc, dec, p_z, likelihood, config=config,
                flow=posterior_flow(flow, flow_length, z_dim, enc.feature_dim), amortized_flow=True)
 
 

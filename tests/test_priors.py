@@ -70,3 +70,208 @@ def test_aggregate_posterior_samples_follow_the_mixture_moments():
         peer = _mixture_peer(*model.encoder(x))
     assert torch.allclose(z.mean(0), peer.mean, atol=0.01)
     assert torch.allclose(z.var(0), peer.variance, rtol=0.03)
+
+
+# ------------------------------------------------------------------ mixture, VampPrior, flow prior
+
+from dgmlib.priors import (PRIORS, FlowPrior, MixtureOfGaussians, VampPrior, flow_prior_as_posterior_flow,
+                           make_prior, marginal_kl)
+
+
+def _binary(n, d, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return (torch.rand(n, d, generator=g) > 0.5).to(torch.get_default_dtype())
+
+
+def test_mixture_of_gaussians_log_prob_equals_mixture_same_family_in_any_chunking(tol):
+    torch.manual_seed(0)
+    prior = MixtureOfGaussians(3, components=7)
+    with torch.no_grad():
+        prior.logvars.normal_()
+    z = 3 * torch.randn(4, 5, 3)
+    expected = _mixture_peer(prior.means.detach(), prior.logvars.detach()).log_prob(z)
+    for chunk in (1, 3, 512):
+        prior.chunk = chunk
+        assert torch.allclose(prior.log_prob(z), expected, rtol=tol, atol=10 * tol)
+
+
+def test_mixture_of_gaussians_far_from_every_component_stays_finite_and_exact():
+    prior = MixtureOfGaussians(2, components=4)
+    z = torch.full((3, 2), 300.0)
+    out = prior.log_prob(z)
+    expected = _mixture_peer(prior.means.detach(), prior.logvars.detach()).log_prob(z)
+    assert torch.isfinite(out).all() and (out < -1e4).all()
+    assert torch.allclose(out, expected, rtol=1e-5)
+
+
+def test_mixture_samples_follow_the_mixture_moments():
+    torch.manual_seed(0)
+    prior = MixtureOfGaussians(2, components=3, init_scale=2.0)
+    with torch.no_grad():
+        z = prior.sample(200_000)
+        peer = _mixture_peer(prior.means, prior.logvars)
+    assert torch.allclose(z.mean(0), peer.mean, atol=0.02)
+    assert torch.allclose(z.var(0), peer.variance, rtol=0.03)
+
+
+def test_vampprior_log_prob_is_the_mixture_of_encoder_posteriors_at_the_pseudo_inputs(tol):
+    dgmlib.seed_everything(0)
+    model = dgmlib.build_vae(6, 2, hidden=(8,), prior="vampprior", prior_components=9)
+    prior = model.prior
+    assert isinstance(prior, VampPrior) and prior.encoder is model.encoder and prior.components == 9
+    z = 2 * torch.randn(5, 4, 2)
+    with torch.no_grad():
+        expected = _mixture_peer(*model.encoder(prior.pseudo_inputs)).log_prob(z)
+    for chunk in (2, 512):
+        prior.chunk = chunk
+        assert torch.allclose(prior.log_prob(z), expected, rtol=tol, atol=10 * tol)
+
+
+def test_vampprior_with_the_training_set_as_pseudo_inputs_is_the_aggregate_posterior(tol):
+    dgmlib.seed_everything(0)
+    model = dgmlib.build_vae(6, 2, hidden=(8,))
+    x = _binary(40, 6)
+    vamp = VampPrior(model.encoder, x, learn=False)
+    agg = dgmlib.AggregatePosterior(model.encoder, x)
+    z = 2 * torch.randn(30, 2)
+    assert torch.equal(vamp.pseudo_inputs, x)
+    assert torch.allclose(vamp.log_prob(z), agg.log_prob(z), rtol=tol, atol=10 * tol)
+    # the marginal KL of ELBO surgery vanishes: log q(z) = log p(z) sample by sample
+    model.prior = vamp
+    surgery = dgmlib.elbo_surgery(model, x, samples=5)
+    assert abs(surgery.marginal_kl) < 10 * tol and surgery.mutual_info > 0
+    assert abs(marginal_kl(model.encoder, vamp, x, samples=5)) < 10 * tol
+
+
+def test_vampprior_samples_follow_the_mixture_moments():
+    dgmlib.seed_everything(0)
+    encoder = dgmlib.build_vae(6, 2, hidden=(8,)).encoder
+    prior = VampPrior(encoder, 4, x_dim=6)
+    with torch.no_grad():
+        z = prior.sample(200_000)
+        peer = _mixture_peer(*prior.components_params())
+    assert z.shape == (200_000, 2)
+    assert torch.allclose(z.mean(0), peer.mean, atol=0.01)
+    assert torch.allclose(z.var(0), peer.variance, rtol=0.03)
+
+
+def test_gradients_of_the_elbo_reach_the_pseudo_inputs_and_the_mixture_parameters():
+    x = _binary(16, 6)
+    for prior in ("vampprior", "mog", "flow"):
+        dgmlib.seed_everything(0)
+        model = dgmlib.build_vae(6, 2, hidden=(8,), prior=prior, prior_components=5)
+        (-dgmlib.elbo(model, x, K=3).mean()).backward()
+        for name, p in model.prior.named_parameters():
+            if not name.startswith("encoder."):
+                assert p.grad is not None and p.grad.abs().sum() > 0, (prior, name)
+    assert model.encoder.net[0].weight.grad.abs().sum() > 0
+
+
+def test_pseudo_inputs_stay_in_the_data_range_and_start_at_the_given_data():
+    encoder = dgmlib.build_vae(6, 2, hidden=(8,)).encoder
+    x = _binary(5, 6)
+    prior = VampPrior(encoder, x)
+    assert torch.equal(prior.pseudo_inputs, x) and isinstance(prior.raw, torch.nn.Parameter)
+    with torch.no_grad():
+        prior.raw.add_(3 * torch.randn_like(prior.raw))
+    u = prior.pseudo_inputs
+    assert u.min() >= 0 and u.max() <= 1 and (u == 0).any() and (u == 1).any()
+    random_init = VampPrior(encoder, 20, x_dim=6, data_range=(-1.0, 3.0)).pseudo_inputs
+    assert random_init.min() >= 0.0 and random_init.max() <= 2.0
+
+
+def test_vampprior_rejects_bad_pseudo_inputs():
+    encoder = dgmlib.build_vae(6, 2, hidden=(8,)).encoder
+    with pytest.raises(ValueError, match=r"\[K, D\]"):
+        VampPrior(encoder, torch.zeros(6))
+    with pytest.raises(ValueError, match="NaN"):
+        VampPrior(encoder, torch.full((2, 6), float("nan")))
+    with pytest.raises(ValueError, match="x_dim"):
+        VampPrior(encoder, 5)
+    with pytest.raises(ValueError, match="dimensions"):
+        VampPrior(encoder, 5, x_dim=6).log_prob(torch.zeros(3, 4))
+
+
+def test_flow_prior_log_prob_is_the_change_of_variables_with_the_autograd_jacobian(tol):
+    torch.manual_seed(0)
+    prior = FlowPrior(3, layers=2, hidden=(16,))
+    for z in torch.randn(4, 3):
+        log_det, _ = dgmlib.flows.autograd_log_det(lambda v, c=None: prior.to_noise(v), z)
+        eps = prior.to_noise(z)[0]
+        expected = dgmlib.StandardNormal(3).log_prob(eps) + log_det
+        assert torch.allclose(prior.log_prob(z), expected, rtol=10 * tol, atol=10 * tol)
+
+
+def test_flow_prior_samples_map_back_to_their_noise_and_the_density_integrates_to_one():
+    torch.manual_seed(0)
+    prior = FlowPrior(2, layers=2, hidden=(16,))
+    with torch.no_grad():
+        torch.manual_seed(1)
+        eps = torch.randn(50, 2)
+        torch.manual_seed(1)
+        z = prior.sample(50)
+        assert torch.allclose(prior.to_noise(z)[0], eps, atol=1e-4)
+        axis = torch.linspace(-12, 12, 601)
+        grid = torch.cartesian_prod(axis, axis)
+        mass = prior.log_prob(grid).exp().sum() * (axis[1] - axis[0]) ** 2
+    assert abs(mass.item() - 1) < 0.01
+
+
+def test_flow_prior_on_z_gives_the_same_elbo_as_the_matched_iaf_posterior_on_eps():
+    dgmlib.seed_everything(0)
+    model = dgmlib.build_vae(6, 3, hidden=(8,), prior="flow")
+    matched = flow_prior_as_posterior_flow(model)
+    assert isinstance(matched.prior, dgmlib.StandardNormal) and matched.flow is not None
+    x = _binary(7, 6)
+    torch.manual_seed(3)
+    a = model.log_weights(x, K=4)
+    torch.manual_seed(3)
+    b = matched.log_weights(x, K=4)
+    atol = 1e-4 if torch.get_default_dtype() == torch.float32 else 1e-9
+    assert torch.allclose(a, b, atol=atol)
+    with pytest.raises(ValueError, match="FlowPrior"):
+        flow_prior_as_posterior_flow(dgmlib.build_vae(6, 3, hidden=(8,)))
+
+
+def test_priors_without_a_closed_form_kl_use_the_monte_carlo_estimate():
+    x = _binary(5, 6)
+    for name in ("mog", "vampprior", "flow"):
+        dgmlib.seed_everything(0)
+        model = dgmlib.build_vae(6, 2, hidden=(8,), prior=name, prior_components=3)
+        with pytest.raises(ValueError, match="closed-form"):
+            dgmlib.elbo(model, x, analytic_kl=True)
+        torch.manual_seed(0)
+        t = model.terms(x, K=2)
+        torch.manual_seed(0)
+        assert torch.allclose(dgmlib.elbo(model, x, K=2), (t.log_px_z - (t.log_qz - t.log_pz)).mean(0))
+
+
+def test_marginal_kl_is_the_elbo_surgery_estimate_for_the_same_draws(tol):
+    dgmlib.seed_everything(0)
+    model = dgmlib.build_vae(6, 2, hidden=(8,), prior="mog", prior_components=4)
+    x = _binary(30, 6)
+    torch.manual_seed(5)
+    ours = marginal_kl(model.encoder, model.prior, x, samples=3, chunk=7)
+    torch.manual_seed(5)
+    assert ours == pytest.approx(dgmlib.elbo_surgery(model, x, samples=3, chunk=7).marginal_kl, rel=tol, abs=tol)
+
+
+def test_build_vae_with_each_prior_saves_and_loads(tmp_path):
+    x = _binary(4, 6)
+    for name in PRIORS:
+        dgmlib.seed_everything(0)
+        model = dgmlib.build_vae(6, 2, hidden=(8,), prior=name, prior_components=3)
+        path = tmp_path / f"{name}.pt"
+        dgmlib.save_checkpoint(path, model)
+        loaded, _ = dgmlib.load_checkpoint(path)
+        z = torch.randn(5, 2)
+        assert type(loaded.prior) is type(model.prior)
+        assert torch.allclose(loaded.prior.log_prob(z), model.prior.log_prob(z))
+    assert "prior" not in dgmlib.build_vae(6, 2, hidden=(8,)).config   # the default config is unchanged
+
+
+def test_make_prior_rejects_unknown_names():
+    with pytest.raises(ValueError, match="unknown prior"):
+        make_prior("laplace", 2)
+    with pytest.raises(ValueError, match="encoder"):
+        make_prior("vampprior", 2)

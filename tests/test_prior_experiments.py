@@ -37,3 +37,17 @@ def test_train_best_keeps_the_state_with_the_best_validation_score():
 def test_build_model_rejects_unknown_kinds():
     with pytest.raises(ValueError, match="unknown model kind"):
         pe.build_model("iwae", 64, pe.QUICK_SETTINGS)
+
+
+def test_priors_table_shows_every_kind_with_mean_and_std_beside_the_paper():
+    s = pe.QUICK_SETTINGS
+    rows = [{"kind": k, "seed": seed, "test_nll": 20.0 + seed, "train_nll": 19.0, "test_neg_elbo": 21.0,
+             "test_kl": 3.0, "marginal_kl": 0.5, "active_units": 2, "active_units_z1": 1 if k.startswith("hvae") else None,
+             "best_epoch": 4} for k in s.kinds for seed in (0, 1)]
+    record = {"settings": dgmlib.experiments.settings_record(s), "rows": rows}
+    caption, table = dgmlib.experiments.table("priors", record)
+    assert list(table.index) == list(s.kinds) and "Tomczak" in caption
+    assert table.loc["standard", "-log p(x)"] == "20.50 ± 0.71"           # mean and sample std of 20, 21
+    assert table.loc["standard", "test - train"] == "1.50 ± 0.71"
+    assert table.loc["vampprior", "paper -log p(x)"] == "85.57" and table.loc["flow", "paper -log p(x)"] == ""
+    assert table.loc["standard", "active z1"] == "" and table.loc["hvae_standard", "active z1"] == "1.0 ± 0.0"

@@ -86,7 +86,7 @@ def static_traversals(panels: Mapping[str, Tensor], shape: tuple[int, int], valu
         rows, cols, _ = grid.shape
         ax.imshow(montage(grid, shape), cmap="gray", vmin=0, vmax=1)
         ax.set_title(label)
-        ax.set_xticks([c * (w + 1) + w / 2 for c in range(cols)], [f"{v:g}" for v in values], fontsize=7)
+        ax.set_xticks([c * (w + 1) + w / 2 for c in range(cols)], [f"{v:.3g}" for v in values], fontsize=7)
         row_dims = list(dims[label]) if dims is not None else list(range(rows))
         ax.set_yticks([r * (h + 1) + h / 2 for r in range(rows)], [f"z{j}" for j in row_dims], fontsize=8)
         ax.set_xlabel("value of the latent")

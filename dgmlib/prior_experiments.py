@@ -35,7 +35,7 @@ class PriorSettings:
     z_dim: int = 8                       # one level, and the HVAE's top level z2
     z1_dim: int = 8                      # the HVAE's bottom level
     hidden: tuple[int, ...] = (128, 128)
-    activation: str = "tanh"
+    activation: str = "relu"             # tanh VampPriors collapsed (0 active units) in a first run
     components: int = 50                 # K of the mixture and of the VampPrior
     epochs: int = 300
     warmup: int = 60                     # epochs of linear KL warm-up (beta from val_every/warmup to 1)

@@ -1,17 +1,25 @@
 """B2: evaluation speed of dgmlib.log_marginal_likelihood against a per-data-point loop.
 
-    python benchmarks/bench_eval.py [--n 1000] [--K 5000] [--repeats 3] [--device cpu]
+    python benchmarks/bench_eval.py [--n 10000] [--K 5000] [--repeats 3] [--device cpu]
 
-Writes benchmarks/out/eval.md (a markdown table with the machine, torch version and device in
-its header). Reports medians over repeats; never asserts a time.
+Writes benchmarks/out/eval.md (markdown tables with the machine, torch version and device in
+the header): the two methods at equal K (median, min, max over repeats), the peak memory of each
+(a fresh process per measurement: its peak resident set minus that of a process that only loads
+the model and data; on CUDA the peak allocated memory), the cost against K and against N (seconds
+per 10^6 samples x points: flat when the cost is linear) and the peak memory against K (flat for
+the batched estimator, whose passes hold a fixed number of rows; linear for the loop). Never asserts a time.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import pathlib
 import platform
+import resource
 import statistics
+import subprocess
+import sys
 import time
 
 import torch
@@ -39,19 +47,53 @@ def timed(fn, repeats: int, sync) -> list[float]:
     return times
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--n", type=int, default=1000, help="data points (digits: test split repeated)")
-    p.add_argument("--K", type=int, default=5000)
-    p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--device", default=str(dgmlib.device()))
-    args = p.parse_args()
-    device = torch.device(args.device)
-    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+def setup(n: int, device: torch.device):
     data = dgmlib.load("digits", device=device)
-    x = data.test.repeat(math.ceil(args.n / len(data.test)), 1)[:args.n]
+    x = data.test.repeat(math.ceil(n / len(data.test)), 1)[:n]
     dgmlib.seed_everything(0)
     model = dgmlib.build_vae(64, 20, hidden=(100, 100), activation="tanh").to(device).eval()
+    return model, x
+
+
+def child(method: str, n: int, K: int, chunk: int, device: torch.device) -> None:
+    """Run one method in this (fresh) process and print its peak memory in bytes as JSON."""
+    model, x = setup(n, device)
+    if method == "batched":
+        dgmlib.log_marginal_likelihood(model, x, K=K, chunk=chunk)
+    elif method == "loop":
+        per_point_loop(model, x, K)
+    if device.type == "cuda":
+        peak = torch.cuda.max_memory_allocated()
+    else:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024   # Linux: kilobytes
+    print(json.dumps({"peak": peak}))
+
+
+def peak_memory(method: str, n: int, K: int, chunk: int, device: torch.device) -> float:
+    """Peak memory (MiB) of ``method`` beyond loading the model and data, in fresh processes."""
+    def run(m: str) -> int:
+        out = subprocess.run([sys.executable, __file__, "--child", m, "--n", str(n), "--K", str(K),
+                              "--chunk", str(chunk), "--device", str(device)],
+                             capture_output=True, text=True, check=True).stdout
+        return json.loads(out.strip().splitlines()[-1])["peak"]
+    return (run(method) - run("none")) / 2 ** 20
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--n", type=int, default=10000, help="data points (digits: test split repeated)")
+    p.add_argument("--K", type=int, default=5000)
+    p.add_argument("--chunk", type=int, default=500)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--device", default=str(dgmlib.device()))
+    p.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    args = p.parse_args()
+    device = torch.device(args.device)
+    if args.child:
+        child(args.child, args.n, args.K, args.chunk, device)
+        return
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    model, x = setup(args.n, device)
     rows = []
     for name, fn in [("dgmlib.log_marginal_likelihood (batched, chunked)",
                       lambda: dgmlib.log_marginal_likelihood(model, x, K=args.K)),
@@ -59,12 +101,28 @@ def main() -> None:
         t = timed(fn, args.repeats, sync)
         rows.append((name, statistics.median(t), min(t), max(t)))
     ratio = rows[1][1] / rows[0][1]
+    memory = [peak_memory(m, args.n, args.K, args.chunk, device) for m in ("batched", "loop")]
     header = (f"# B2: log p(x) by importance sampling, K={args.K}, N={args.n}\n\n"
               f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads; "
               f"torch {torch.__version__}; device {device}; model 64-100-100-20 (tanh)\n\n")
-    table = "| method | median s | min s | max s |\n|---|---|---|---|\n"
-    table += "".join(f"| {n} | {m:.2f} | {lo:.2f} | {hi:.2f} |\n" for n, m, lo, hi in rows)
-    text = header + table + f"\nspeed-up of the batched estimator: {ratio:.1f}x (median over {args.repeats} runs)\n"
+    table = "| method | median s | min s | max s | peak memory MiB |\n|---|---|---|---|---|\n"
+    table += "".join(f"| {n} | {m:.2f} | {lo:.2f} | {hi:.2f} | {mem:.0f} |\n"
+                     for (n, m, lo, hi), mem in zip(rows, memory))
+    text = header + table + f"\nspeed-up of the batched estimator: {ratio:.2f}x (median over {args.repeats} runs)\n"
+    # cost against K (N fixed) and against N (K fixed): seconds per 10^6 (sample, point) pairs
+    n_scale = min(args.n, 1000)
+    scaling = "\n## Scaling (batched estimator)\n\n| K | N | median s | s per 10^6 samples x points |\n|---|---|---|---|\n"
+    for K, n in [(K, n_scale) for K in (625, 1250, 2500, 5000)] + [(5000, n) for n in (250, 500, 2000)]:
+        xs = x[:n] if n <= len(x) else x.repeat(math.ceil(n / len(x)), 1)[:n]
+        t = statistics.median(timed(lambda: dgmlib.log_marginal_likelihood(model, xs, K=K), args.repeats, sync))
+        scaling += f"| {K} | {n} | {t:.3f} | {1e6 * t / (K * n):.3f} |\n"
+    memory_k = ("\n## Peak memory against K (N = 20 points, MiB above a process that only loads the model "
+                "and data; 0 = below what the peak resident set resolves)\n\n"
+                "| K | batched (chunk 500) | per-data-point loop |\n|---|---|---|\n")
+    for K in (10000, 100000, 300000):
+        memory_k += (f"| {K} | {peak_memory('batched', 20, K, args.chunk, device):.0f} | "
+                     f"{peak_memory('loop', 20, K, args.chunk, device):.0f} |\n")
+    text += scaling + memory_k
     OUT.mkdir(exist_ok=True)
     (OUT / "eval.md").write_text(text)
     print(text)

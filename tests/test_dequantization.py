@@ -173,3 +173,15 @@ def test_checkerboard_masks_alternate_on_square_images():
     assert m[0, 0] and not m[0, 1] and not m[1, 0] and m[1, 1] and m.sum() == 32
     assert torch.equal(checkerboard(64, 1), ~checkerboard(64))
     assert torch.equal(checkerboard(5), torch.tensor([True, False, True, False, True]))
+
+
+def test_quick_experiment_has_one_row_per_model_and_seed_in_bits_per_dim():
+    from dgmlib import experiments
+    record = experiments.run("dequantization", quick=True)
+    s = record["settings"]
+    assert {(r["model"], r["seed"]) for r in record["rows"]} == {(m, seed) for m in s["models"] for seed in s["seeds"]}
+    for r in record["rows"]:
+        assert 0 < r["test_iw_bpd"] <= r["test_bound_bpd"] + 0.05 and math.isfinite(r["test_bound_bpd"])
+        assert r["test_bound_bpd"] == pytest.approx(-r["test_bound_nats"] / (64 * math.log(2)))
+    caption, table = experiments.table("dequantization", record)
+    assert list(table.index) == list(s["models"]) and "bits per dimension" in caption.lower()

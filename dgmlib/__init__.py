@@ -6,28 +6,40 @@ __version__ = "0.1.0"
 
 from .config import budget, device, is_quick, seed_everything
 from .data import Dataset, batches, load
-from .distributions import (BernoulliLikelihood, GaussianLikelihood, bernoulli_log_prob,
-                            diagonal_normal, gaussian_log_prob, kl_normal, log_mean_exp,
-                            log_mean_normal)
+from .dequantization import (DequantizedFlow, VariationalDequantizer, build_dequantized_flow,
+                             dequantize, quantize, uniform_dequantization_bound)
+from .disentanglement import MIG, dip_covariance, dip_regularizer, dip_vae, mutual_info_gap
+from .distributions import (BernoulliLikelihood, DiscretizedLogisticLikelihood, GaussianLikelihood,
+                            bernoulli_log_prob, diagonal_normal, discretized_logistic_log_prob,
+                            gaussian_log_prob, kl_normal, log_mean_exp, log_mean_normal,
+                            log_sigmoid_difference)
 from .importance import importance_resample
-from .metrics import (Surgery, active_units, aggregate_posterior_log_prob, elbo_surgery,
-                      log_marginal_likelihood)
+from .metrics import (Surgery, active_units, aggregate_posterior_log_prob, bits_per_dim,
+                      discrete_log_likelihood, elbo_surgery, log_marginal_likelihood,
+                      nats_from_bits_per_dim, unit_cube_log_density)
 from .models import VAE, LinearGaussian, Terms, build_vae
 from .objectives import beta_elbo, elbo, iwae_bound
 from .priors import AggregatePosterior, StandardNormal
-from .report import format_table, show_table
+from .report import format_table, markdown_table, show_table
+from .shapes import Shapes, load_shapes
 from .train import History, evaluate, fit, load as load_checkpoint, save as save_checkpoint
 
 __all__ = [
     "__version__", "budget", "device", "is_quick", "seed_everything",
     "Dataset", "batches", "load",
-    "BernoulliLikelihood", "GaussianLikelihood", "bernoulli_log_prob", "diagonal_normal",
-    "gaussian_log_prob", "kl_normal", "log_mean_exp", "log_mean_normal",
+    "DequantizedFlow", "VariationalDequantizer", "build_dequantized_flow", "dequantize", "quantize",
+    "uniform_dequantization_bound",
+    "MIG", "dip_covariance", "dip_regularizer", "dip_vae", "mutual_info_gap",
+    "BernoulliLikelihood", "DiscretizedLogisticLikelihood", "GaussianLikelihood", "bernoulli_log_prob",
+    "diagonal_normal", "discretized_logistic_log_prob", "gaussian_log_prob", "kl_normal", "log_mean_exp",
+    "log_mean_normal", "log_sigmoid_difference",
     "importance_resample",
-    "Surgery", "active_units", "aggregate_posterior_log_prob", "elbo_surgery", "log_marginal_likelihood",
+    "Surgery", "active_units", "aggregate_posterior_log_prob", "bits_per_dim", "discrete_log_likelihood",
+    "elbo_surgery", "log_marginal_likelihood", "nats_from_bits_per_dim", "unit_cube_log_density",
     "VAE", "LinearGaussian", "Terms", "build_vae",
     "beta_elbo", "elbo", "iwae_bound",
     "AggregatePosterior", "StandardNormal",
-    "format_table", "show_table",
+    "format_table", "markdown_table", "show_table",
+    "Shapes", "load_shapes",
     "History", "evaluate", "fit", "load_checkpoint", "save_checkpoint",
 ]

@@ -35,8 +35,12 @@ class Dataset:
 
     Attributes:
         name: the dataset's name.
-        train, val, test: [N, D] float tensors (0/1 when binarized, else grey levels in [0, 1]).
-        train_labels, val_labels, test_labels: [N] int64 class labels.
+        train: [N, D] float tensor (0/1 when binarized, else grey levels in [0, 1]).
+        val: the validation split, like ``train``.
+        test: the test split, like ``train``.
+        train_labels: [N] int64 class labels of ``train``.
+        val_labels: [N] int64 class labels of ``val``.
+        test_labels: [N] int64 class labels of ``test``.
         shape: the image shape, e.g. (8, 8); D is its product.
         levels: number of grey levels of the stored values (2 when binarized).
     """

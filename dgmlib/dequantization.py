@@ -161,7 +161,7 @@ class DequantizedFlow(nn.Module):
     through a dequantization bound (uniform or variational).
 
     The density on the unit cube is a flow from a standard normal, read through the logit
-    transform (:class:`~dgmlib.flows.Sigmoid` with ``alpha``):
+    transform (:class:`~dgmlib.flows.sigmoid.Sigmoid` with ``alpha``):
 
     .. math:: \log p(y) = \log \mathcal N\big(f^{-1}(z); 0, I\big)
               + \log\left|\det \frac{\partial f^{-1}}{\partial z}\right|
@@ -174,7 +174,7 @@ class DequantizedFlow(nn.Module):
 
     Arguments:
         flow: a flow on :math:`\mathbb R^D` with a one-pass ``inverse`` (density direction),
-            e.g. a :class:`~dgmlib.flows.Compose` of affine couplings.
+            e.g. a :class:`~dgmlib.flows.base.Compose` of affine couplings.
         dim: D.
         levels: L.
         dequantizer: "uniform" or a module with ``forward(x, K) -> (u, log q)`` (e.g.

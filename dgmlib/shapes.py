@@ -47,9 +47,12 @@ class Shapes:
     Attributes:
         data: a :class:`dgmlib.data.Dataset` (flattened [N, 256] binary images; labels are the
             shape factor).
-        train_factors, val_factors, test_factors: [N, 4] int64 factor indices in the order of
+        train_factors: [N, 4] int64 factor indices of the training images, in the order of
             :data:`FACTOR_NAMES`.
-        factor_names, factor_sizes: names and numbers of values of the four factors.
+        val_factors: the same for the validation images.
+        test_factors: the same for the test images.
+        factor_names: names of the four factors.
+        factor_sizes: numbers of values of the four factors.
     """
     data: Dataset
     train_factors: Tensor

@@ -9,12 +9,12 @@ _kept: dict[str, list[str]] = {}
 
 
 def _keep(app, what, name, obj, options, lines):
-    if what in ("data", "attribute"):
+    if what in ("data", "attribute", "property"):
         _kept[name] = list(lines)
 
 
 def _restore(app, what, name, obj, options, lines):
-    if what in ("data", "attribute") and name in _kept:
+    if what in ("data", "attribute", "property") and name in _kept:
         lines[:] = _kept.pop(name)
 
 

@@ -96,7 +96,7 @@ def kl_per_group(model: nn.Module, terms, groups: int | None = None) -> Tensor:
 
 def free_bits_elbo(model: nn.Module, x: Tensor, free_bits: float = 0.5, groups: int | None = None,
                    K: int = 1) -> Tensor:
-    r"""Free-bits objective (Kingma et al., 2016, eq. 15), per example: with the latent dimensions
+    r"""Free-bits objective (Kingma et al., 2016), per example: with the latent dimensions
     split into groups :math:`z_1..z_G`,
 
     .. math:: \tilde{\mathcal L} = \mathbb E_{x \sim \text{batch}}\, \mathbb E_{q(z|x)}[\log p(x|z)]
@@ -106,10 +106,10 @@ def free_bits_elbo(model: nn.Module, x: Tensor, free_bits: float = 0.5, groups: 
     The max is taken of the KL **averaged over the mini-batch**, so a group whose average KL is
     below :math:`\lambda` (``free_bits`` nats) costs a constant and gets no gradient: the
     encoder may put up to :math:`\lambda` nats of information in it for free. The returned [B]
-    tensor has the objective as its mean (and its gradient): example b gets
-    :math:`\log p(x_b|z) - \sum_j [\mathrm{KL}_{bj}` if group j is above :math:`\lambda`, else
-    :math:`\lambda]`. With every group above :math:`\lambda` it equals the ELBO with the
-    closed-form KL. Needs the StandardNormal prior (see :func:`kl_per_group`).
+    tensor has the objective as its mean (and its gradient): example b gets its reconstruction
+    minus, for every group j, its own :math:`\mathrm{KL}_{bj}` if the group's batch mean is above
+    :math:`\lambda` and :math:`\lambda` otherwise. With every group above :math:`\lambda` it
+    equals the ELBO with the closed-form KL. Needs the StandardNormal prior (see :func:`kl_per_group`).
 
     Arguments:
         free_bits: :math:`\lambda`, nats per group.

@@ -4,6 +4,7 @@ The public names; see each module for the equations.
 """
 __version__ = "0.1.0"
 
+from .autoregressive import ARDecoder
 from .config import budget, device, is_quick, seed_everything
 from .data import Dataset, batches, load
 from .dequantization import (DequantizedFlow, VariationalDequantizer, build_dequantized_flow,
@@ -18,14 +19,16 @@ from .metrics import (Surgery, active_units, aggregate_posterior_log_prob, bits_
                       discrete_log_likelihood, elbo_surgery, log_marginal_likelihood,
                       nats_from_bits_per_dim, unit_cube_log_density)
 from .models import VAE, LinearGaussian, Terms, build_vae
-from .objectives import beta_elbo, elbo, iwae_bound
+from .objectives import AnnealedELBO, beta_elbo, elbo, free_bits_elbo, iwae_bound, kl_per_group
 from .priors import AggregatePosterior, StandardNormal
 from .report import format_table, markdown_table, show_table
+from .schedules import Constant, Cyclical, LinearWarmup, make_schedule
 from .shapes import Shapes, load_shapes
 from .train import History, evaluate, fit, load as load_checkpoint, save as save_checkpoint
 
 __all__ = [
     "__version__", "budget", "device", "is_quick", "seed_everything",
+    "ARDecoder",
     "Dataset", "batches", "load",
     "DequantizedFlow", "VariationalDequantizer", "build_dequantized_flow", "dequantize", "quantize",
     "uniform_dequantization_bound",
@@ -37,7 +40,8 @@ __all__ = [
     "Surgery", "active_units", "aggregate_posterior_log_prob", "bits_per_dim", "discrete_log_likelihood",
     "elbo_surgery", "log_marginal_likelihood", "nats_from_bits_per_dim", "unit_cube_log_density",
     "VAE", "LinearGaussian", "Terms", "build_vae",
-    "beta_elbo", "elbo", "iwae_bound",
+    "AnnealedELBO", "beta_elbo", "elbo", "free_bits_elbo", "iwae_bound", "kl_per_group",
+    "Constant", "Cyclical", "LinearWarmup", "make_schedule",
     "AggregatePosterior", "StandardNormal",
     "format_table", "markdown_table", "show_table",
     "Shapes", "load_shapes",

@@ -87,25 +87,11 @@ def objective(s: CollapseSettings, setting: str, steps_per_epoch: int):
     return elbo
 
 
-class TeacherForced(nn.Module):
-    """A view of a VAE for :func:`dgmlib.metrics.elbo_surgery`, which calls ``decoder(z)``: the
-    decoder reads the fixed data x by teacher forcing (one chunk holding all of x)."""
-
-    def __init__(self, model: nn.Module, x: Tensor):
-        super().__init__()
-        self.model, self.x = model, x
-        self.encoder, self.prior, self.likelihood = model.encoder, model.prior, model.likelihood
-        self.flow = getattr(model, "flow", None)
-
-    def decoder(self, z: Tensor) -> Tensor:
-        return self.model.decode(z, self.x)
-
-
 def surgery(model: nn.Module, x: Tensor, samples: int = 1):
-    """ELBO surgery (:func:`dgmlib.metrics.elbo_surgery`) for any VAE, autoregressive decoders
-    included (all of x in one chunk)."""
+    """ELBO surgery (:func:`dgmlib.metrics.elbo_surgery`), which decodes with ``model.decode``:
+    autoregressive decoders read x by teacher forcing."""
     from .metrics import elbo_surgery
-    return elbo_surgery(TeacherForced(model, x), x, samples=samples, chunk=x.shape[0])
+    return elbo_surgery(model, x, samples=samples)
 
 
 @torch.no_grad()

@@ -131,7 +131,8 @@ def elbo_surgery(model: nn.Module, x: Tensor, samples: int = 1, chunk: int = 512
         for start in range(0, x.shape[0], chunk):
             xb, m, lv = (t[start:start + chunk] for t in (x, mu, logvar))
             z = m + torch.exp(0.5 * lv) * torch.randn(samples, *m.shape, dtype=m.dtype, device=m.device)
-            rec = model.likelihood.log_prob(xb, model.decoder(z))              # [S, c]
+            params = model.decode(z, xb) if hasattr(model, "decode") else model.decoder(z)
+            rec = model.likelihood.log_prob(xb, params)                         # [S, c]
             log_q_own = gaussian_log_prob(z, m, lv)                             # [S, c]
             log_q_agg = log_mean_normal(z.reshape(-1, z.shape[-1]), mu, logvar, chunk).reshape(z.shape[:-1])
             log_p = model.prior.log_prob(z)

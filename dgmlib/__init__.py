@@ -20,7 +20,9 @@ from .metrics import (Surgery, active_units, aggregate_posterior_log_prob, bits_
                       nats_from_bits_per_dim, unit_cube_log_density)
 from .models import VAE, LinearGaussian, Terms, build_vae
 from .objectives import AnnealedELBO, beta_elbo, elbo, free_bits_elbo, iwae_bound, kl_per_group
-from .priors import AggregatePosterior, StandardNormal
+from .hierarchical import HierarchicalVAE, active_units_per_level
+from .priors import (PRIORS, AggregatePosterior, FlowPrior, MixtureOfGaussians, StandardNormal, VampPrior,
+                     flow_prior_as_posterior_flow, make_prior, marginal_kl)
 from .report import format_table, markdown_table, show_table
 from .schedules import Constant, Cyclical, LinearWarmup, make_schedule
 from .shapes import Shapes, load_shapes
@@ -42,7 +44,9 @@ __all__ = [
     "VAE", "LinearGaussian", "Terms", "build_vae",
     "AnnealedELBO", "beta_elbo", "elbo", "free_bits_elbo", "iwae_bound", "kl_per_group",
     "Constant", "Cyclical", "LinearWarmup", "make_schedule",
-    "AggregatePosterior", "StandardNormal",
+    "HierarchicalVAE", "active_units_per_level",
+    "PRIORS", "AggregatePosterior", "FlowPrior", "MixtureOfGaussians", "StandardNormal", "VampPrior",
+    "flow_prior_as_posterior_flow", "make_prior", "marginal_kl",
     "format_table", "markdown_table", "show_table",
     "Shapes", "load_shapes",
     "History", "evaluate", "fit", "load_checkpoint", "save_checkpoint",

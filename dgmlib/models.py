@@ -43,7 +43,7 @@ class VAE(nn.Module):
     Arguments:
         encoder: x [..., D] -> (mu, logvar), each [..., d].
         decoder: z [..., d] -> likelihood parameters [..., D] (logits for Bernoulli).
-        prior: a module with ``log_prob(z)`` and ``sample(n)`` (default :class:`StandardNormal`).
+        prior: a module with ``log_prob(z)`` and ``sample(n)`` (default :class:`~dgmlib.priors.StandardNormal`).
         likelihood: "bernoulli", "gaussian" or a module with ``log_prob(x, params)``, ``mean(params)``.
         config: the keyword arguments of :func:`build_vae` that rebuild this model (set by the
             builders; needed by :func:`dgmlib.train.save`).

@@ -59,12 +59,9 @@ def test_quick_command_line_run_never_overwrites_the_committed_results(monkeypat
     assert "not saved" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("name", [n for n in experiments.names() if experiments._available(n)])
+@pytest.mark.parametrize("name", experiments.names())
 def test_committed_results_match_the_current_full_settings(name):
-    path = experiments.RESULTS_DIR / f"{name}.json"
-    if not path.exists():
-        pytest.skip(f"{name} results not computed yet")
-    result = experiments.load(name)
+    result = experiments.load(name)   # raises if the committed result file is missing
     assert result["settings"] == experiments.settings_record(experiments.spec(name)["settings"]) and result["quick"] is False
     assert len(result["rows"]) == len(experiments.spec(name)["tasks"](experiments.spec(name)["settings"]))
 
@@ -85,7 +82,7 @@ def test_iwae_table_pools_the_k1_run_and_sets_papers_beside():
     assert frame.loc[5, "paper IWAE NLL"] == 85.54 and "2 seed(s)" in caption
 
 
-@pytest.mark.parametrize("name", [n for n in experiments.names() if experiments._available(n)])
+@pytest.mark.parametrize("name", experiments.names())
 def test_every_experiment_has_a_table_for_the_book(name):
     assert callable(experiments.spec(name).get("table")), f"{name}: add a 'table' function to its EXPERIMENT"
 

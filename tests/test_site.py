@@ -108,6 +108,7 @@ Promise.all([ready, images()]).then(() => {
     error_boxes: [...document.querySelectorAll(".system-message, div.error, .output.error, .output.traceback")]
                  .map(e => e.innerText.slice(0, 200)),
     tracebacks: (text.match(/Traceback \(most recent call last\)/g) || []).length,
+    stray_reprs: text.match(/<[\w.]+ (object )?at 0x[0-9a-f]+>/g) || [],
     colab: [...document.querySelectorAll("a[href*='colab.research.google.com']")].map(a => a.href),
     widget_views: document.querySelectorAll("script[type='application/vnd.jupyter.widget-view+json']").length,
   }));
@@ -144,6 +145,7 @@ def test_page_renders_without_errors_and_every_image_loads(browser, site, chapte
     assert "failed" not in info, info
     assert info["headings"] >= 1, "the page has a title"
     assert info["error_boxes"] == [] and info["tracebacks"] == 0, info["error_boxes"]
+    assert info["stray_reprs"] == [], "a cell shows an object's repr (end the line with ';')"
     broken = [i["src"] for i in info["images"] if not i["ok"]]
     assert not broken, f"images that did not load: {broken}"
     assert (SCREENSHOTS / f"{pathlib.Path(chapter).name}.png").stat().st_size > 10_000

@@ -5,8 +5,9 @@ two-level HVAE with a standard normal and a VampPrior on its top level, over sev
     python -m dgmlib.experiments priors               # full settings -> dgmlib/results/priors.json
     python -m dgmlib.experiments priors --quick       # the same code path, tiny settings
 
-Every model is trained with a KL warm-up (the ELBO with the KL term scaled by beta, raised
-linearly to 1 over the first ``warmup`` epochs, as in the paper) and keeps the state with the best
+Every model is trained with a KL warm-up (the ELBO with the KL term scaled by beta, raised in
+steps of ``val_every / warmup`` at the start of every ``val_every``-epoch block until it reaches 1:
+a coarse staircase version of the paper's linear warm-up) and keeps the state with the best
 validation log-likelihood (importance sampled with ``val_K`` samples, every ``val_every`` epochs):
 model selection on the validation split.
 """
@@ -38,13 +39,13 @@ class PriorSettings:
     activation: str = "relu"             # tanh VampPriors collapsed (0 active units) in a first run
     components: int = 50                 # K of the mixture and of the VampPrior
     epochs: int = 300
-    warmup: int = 60                     # epochs of linear KL warm-up (beta from val_every/warmup to 1)
+    warmup: int = 60                     # KL warm-up: beta = min(1, (block + 1) * val_every / warmup), a staircase
     val_every: int = 20
     val_K: int = 50
     batch_size: int = 100
     lr: float = 2e-3
     eval_K: int = 5000                   # test log p(x)
-    train_eval_K: int = 500              # log p(x) of the first 250 training images (over-fitting gap)
+    train_eval_K: int = 5000             # log p(x) of the first 250 training images (over-fitting gap)
     kl_K: int = 100
     surgery_samples: int = 10
     dataset: str = "digits"

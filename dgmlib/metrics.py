@@ -16,7 +16,7 @@ def _batches(x: Tensor, size: int):
 
 
 @torch.no_grad()
-def log_marginal_likelihood(model: nn.Module, x: Tensor, K: int = 5000, chunk: int = 500,
+def log_marginal_likelihood(model: nn.Module, x: Tensor, K: int = 5000, chunk: int | None = None,
                             batch_size: int | None = None) -> Tensor:
     r"""Importance-sampling estimate of :math:`\log p(x)` per data point (the IWAE bound at large K):
 
@@ -26,21 +26,23 @@ def log_marginal_likelihood(model: nn.Module, x: Tensor, K: int = 5000, chunk: i
     Memory is bounded: each forward pass holds ``chunk`` samples for ``batch_size`` data points
     (``chunk * batch_size`` rows); running log-sum-exps combine the chunks exactly. Data points are
     processed in batches, never one by one. The default pass size suits the device: about 8k rows
-    on a CPU (activations stay in cache; measured in benchmarks/bench_eval.py), 64k on a GPU.
+    on a CPU (activations stay in cache; measured in benchmarks/bench_eval.py), 64k on a GPU, filled
+    with whole sets of K samples where they fit (fewer, larger passes), else split into chunks.
 
     Arguments:
         K: importance samples per data point.
-        chunk: samples per forward pass.
-        batch_size: data points per forward pass (default ``max(1, rows // chunk)`` with
-            rows = 2**13 on a CPU and 2**16 on a GPU).
+        chunk: samples per forward pass (default ``min(K, rows)``, rows = 2**13 on a CPU and
+            2**16 on a GPU).
+        batch_size: data points per forward pass (default ``max(1, rows // chunk)``).
     Shapes:
         x: [N, D] -> [N] (nats)
     """
+    p = next(model.parameters(), None)
+    rows = 2 ** 16 if p is not None and p.device.type != "cpu" else 2 ** 13
+    chunk = min(int(K), rows) if chunk is None else int(chunk)
     if K < 1 or chunk < 1:
         raise ValueError(f"K and chunk must be positive, got K={K}, chunk={chunk}")
     if batch_size is None:
-        p = next(model.parameters(), None)
-        rows = 2 ** 16 if p is not None and p.device.type != "cpu" else 2 ** 13
         batch_size = max(1, rows // chunk)
     was_training = model.training
     model.eval()

@@ -37,6 +37,14 @@ def test_log_marginal_likelihood_combines_chunks_exactly(tol):
     assert model.calls == [(3, 4), (3, 4), (3, 4), (1, 4), (3, 3), (3, 3), (3, 3), (1, 3)]
 
 
+def test_log_marginal_likelihood_default_passes_hold_whole_sets_of_k_samples(tol):
+    table = 30 * torch.randn(10, 7, generator=torch.Generator().manual_seed(1)) - 200
+    model = RecordedWeights(table)
+    ll = dgmlib.log_marginal_likelihood(model, torch.arange(7.0).unsqueeze(1), K=10)
+    assert torch.allclose(ll, dgmlib.log_mean_exp(table, 0), rtol=tol, atol=tol)
+    assert model.calls == [(10, 7)], "K = 10 samples of all 7 points fit in one pass of 2**13 rows"
+
+
 def test_log_marginal_likelihood_is_exact_with_the_true_posterior(tol):
     lg = LinearGaussian.random(5, 2, logvar=math.log(0.3), generator=torch.Generator().manual_seed(1))
     x = torch.randn(9, 5)

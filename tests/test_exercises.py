@@ -33,7 +33,8 @@ ELBO = ROOT / "exercises" / "01_elbo" / "elbo-master.ipynb"
 # more kernels starting at once on a loaded machine die before they answer (seen in CI)
 PARALLEL = max(1, min(4, os.cpu_count() or 1))
 # a grading run whose kernel failed to start is infrastructure trouble, not a score: run it again
-KERNEL_START_FAILURES = ("Kernel died before replying to kernel_info", "Timeout waiting for kernel_info")
+KERNEL_START_FAILURES = ("Kernel died before replying to kernel_info", "Timeout waiting for kernel_info",
+                         "Kernel didn't respond in")
 MARKERS = ("# BEGIN SOLUTION", "# END SOLUTION")
 
 

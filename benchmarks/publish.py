@@ -83,7 +83,7 @@ def main() -> None:
         text += [demote(parts["book"]), ""]
     ci = HERE.parent / "_build" / "ci-timings.txt"
     if ci.exists():
-        text += ["## CI stages", "", "`.ci/run` on 2 CPU cores (a fresh virtual environment, `make test`, `make book`), "
+        text += ["## CI stages", "", "`.ci/run` on 2 CPU cores (Chromium, a fresh virtual environment, `make test`, `make book`, `make test-site`), "
                  "seconds, as recorded by its last run on this machine:", "", "| stage | s |", "|---|---|"]
         text += [f"| {stage.strip()} | {secs.strip().rstrip('s')} |" for stage, secs in
                  (line.rsplit(":", 1) for line in ci.read_text().splitlines() if ":" in line)]

@@ -20,6 +20,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from .plot import image_grid
+
 #: Pixels per image pixel in the explorer's picture.
 ZOOM = 8
 
@@ -54,14 +56,8 @@ def traversal_grid(model: nn.Module, z: Tensor, dims: Sequence[int], values: Seq
 
 def montage(grid: Tensor, shape: tuple[int, int], pad: int = 1) -> np.ndarray:
     """A [rows, cols, D] tensor of images as one 2-D array with ``pad`` blank pixels between."""
-    rows, cols, _ = grid.shape
-    h, w = shape
-    out = np.ones((rows * (h + pad) - pad, cols * (w + pad) - pad))
-    img = grid.detach().cpu().double().numpy().reshape(rows, cols, h, w)
-    for r in range(rows):
-        for c in range(cols):
-            out[r * (h + pad):r * (h + pad) + h, c * (w + pad):c * (w + pad) + w] = 1.0 - img[r, c]
-    return out
+    rows, cols, D = grid.shape
+    return 1.0 - image_grid(grid.reshape(rows * cols, D), shape, ncols=cols, pad=pad)
 
 
 def static_traversals(panels: Mapping[str, Tensor], shape: tuple[int, int], values: Sequence[float],

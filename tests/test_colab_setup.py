@@ -15,7 +15,6 @@ import json
 import os
 import pathlib
 import re
-import shutil
 import subprocess
 import sys
 import sysconfig
@@ -25,14 +24,14 @@ import nbformat
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-SETUP_MARKER = "# Setup: works locally and on Colab"
+sys.path.insert(0, str(ROOT / "tools"))
+import notebooks  # noqa: E402
+SETUP_MARKER = notebooks.SETUP_MARKER
 
 
 def _repository() -> tuple[str, str]:
-    text = (ROOT / "_config.yml").read_text()
-    url = re.search(r"^repository:\s*\n(?:\s+.*\n)*?\s+url:\s*(\S+)", text, re.M).group(1)
-    branch = re.search(r"^repository:\s*\n(?:\s+.*\n)*?\s+branch:\s*(\S+)", text, re.M).group(1)
-    return url.rstrip("/").removesuffix(".git"), branch
+    """(repository URL without .git, branch), from _config.yml via tools/notebooks.py."""
+    return notebooks.repository_url().rstrip("/").removesuffix(".git"), notebooks.repository_branch()
 
 
 def _code_cells(path: pathlib.Path) -> list[str]:

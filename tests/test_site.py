@@ -19,11 +19,14 @@ import os
 import pathlib
 import re
 import shutil
+import sys
 import threading
 
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import notebooks  # noqa: E402
 HTML = ROOT / "_build" / "html"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 REQUIRED = os.environ.get("DGMLIB_REQUIRE_BROWSER") == "1"
@@ -36,10 +39,8 @@ def _chapters() -> list[str]:
 
 
 def _repository() -> tuple[str, str]:
-    text = (ROOT / "_config.yml").read_text()
-    url = re.search(r"^repository:\s*\n(?:\s+.*\n)*?\s+url:\s*(\S+)", text, re.M).group(1)
-    branch = re.search(r"^repository:\s*\n(?:\s+.*\n)*?\s+branch:\s*(\S+)", text, re.M).group(1)
-    return url.rstrip("/").removesuffix(".git"), branch
+    """(repository URL without .git, branch), from _config.yml via tools/notebooks.py."""
+    return notebooks.repository_url().rstrip("/").removesuffix(".git"), notebooks.repository_branch()
 
 
 def _skip_or_fail(reason: str):

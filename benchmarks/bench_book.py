@@ -11,12 +11,16 @@ from __future__ import annotations
 import argparse
 import os
 import pathlib
-import platform
+import sys
 import time
 
 import nbformat
-import torch
 from nbclient import NotebookClient
+
+import dgmlib
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from machine import describe  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 OUT = pathlib.Path(__file__).resolve().parent / "out"
@@ -48,8 +52,7 @@ def main() -> None:
     notebooks = sorted((ROOT / "book").glob("*.ipynb"))
     times = {m: {nb.name: run_notebook(nb, m == "quick") for nb in notebooks} for m in args.modes}
     lines = [f"# B3: the book's notebooks, wall seconds (one CPU thread per kernel)\n",
-             f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
-             f"torch {torch.__version__}; device cpu\n",
+             describe(dgmlib.device()).replace("torch threads", "torch threads here, 1 per kernel") + "\n",
              "| notebook | " + " | ".join(f"{m} mode s (target < {TARGETS[m]:.0f})" for m in args.modes) + " |",
              "|---|" + "---|" * len(args.modes)]
     for nb in notebooks:

@@ -1,15 +1,25 @@
-"""B2: evaluation speed of dgmlib.log_marginal_likelihood against a per-data-point loop.
+"""B2: evaluation speed of dgmlib.log_marginal_likelihood against per-data-point loops.
 
     python benchmarks/bench_eval.py [--n 10000] [--K 5000] [--repeats 3] [--device cpu]
 
-Writes benchmarks/out/eval.md (markdown tables with the machine, torch version and device in
-the header): the two methods at equal K (median, min, max over repeats), the peak memory of each
-(in a fresh process, above what it holds after loading the model and data: the peak resident set
-on Linux, the peak allocated memory on CUDA; on 100 points, since neither method's memory grows
-with N), the cost against K and against N (seconds per 10^6 samples x points: flat when the cost is
-linear) and the peak memory against K (flat for the batched estimator, whose passes hold a fixed
-number of rows; linear for the loop, which holds all K samples of a point at once). Never asserts
-a time.
+Four ways to compute the same K-sample importance estimate of log p(x) on N points (the
+64-100-100-20 tanh VAE on the digits' test split, repeated to N points), timed in interleaved
+rounds so that drifts in machine speed hit every method alike:
+
+* ``batched``: dgmlib.log_marginal_likelihood, batched over data points and samples, chunked;
+* ``library loop``: the loop of common VAE libraries (the pattern of pythae's ``VAE.get_nll``):
+  for each data point, K/100 passes over 100 copies of it (the encoder runs on every copy) and
+  one host sync (``.item()``) per point; timed on ``--n-library`` points (default 1000) and
+  scaled to N, since its cost per point is constant;
+* ``lean loop``: one data point at a time, but all K samples in one pass (encoder once per point);
+* ``arithmetic floor``: only the decoder and log p(x|z) on latent samples drawn beforehand, in
+  passes of the estimator's size: the arithmetic no estimator can skip.
+
+Also measured: the peak memory of each (in a fresh process, above what it holds after loading
+the model and data: the peak resident set on Linux, the peak allocated memory on CUDA), the cost
+against K and against N (seconds per 10^6 samples x points: flat when the cost is linear) and the
+peak memory against K. Writes benchmarks/out/eval.md and eval.json (raw times); never asserts a
+time.
 """
 from __future__ import annotations
 
@@ -17,7 +27,6 @@ import argparse
 import json
 import math
 import pathlib
-import platform
 import statistics
 import subprocess
 import sys
@@ -27,25 +36,54 @@ import torch
 
 import dgmlib
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from machine import describe  # noqa: E402
+
 OUT = pathlib.Path(__file__).resolve().parent / "out"
+LIBRARY_PASS = 100  # samples per pass in the library loop (pythae's default batch_size)
+METHODS = {
+    "batched": "dgmlib.log_marginal_likelihood (batched over points and samples, chunked)",
+    "library loop": f"per-point loop of common libraries ({LIBRARY_PASS} copies of the point per pass, "
+                    "encoder on every copy, .item() per point)",
+    "lean loop": "per-point loop, all K samples in one pass (encoder once per point)",
+    "arithmetic floor": "arithmetic floor: decoder and log p(x|z) only, on samples drawn beforehand",
+}
 
 
-def per_point_loop(model, x: torch.Tensor, K: int) -> torch.Tensor:
-    """The common library pattern: one data point at a time, all K samples in one pass."""
+def library_loop(model, x: torch.Tensor, K: int) -> torch.Tensor:
+    """The per-data-point estimate of common VAE libraries (e.g. pythae's ``VAE.get_nll``): for each
+    point, K / 100 passes over 100 copies of it, each copy encoded and given one sample, and the
+    point's log-sum-exp read back to the host (``.item()``)."""
+    if K % LIBRARY_PASS:
+        raise ValueError(f"the library loop needs K divisible by {LIBRARY_PASS}, got K={K}")
+    out = []
+    with torch.no_grad():
+        for xi in x:
+            copies = xi[None].repeat(LIBRARY_PASS, 1)
+            log_w = torch.cat([model.log_weights(copies, 1)[0] for _ in range(K // LIBRARY_PASS)])
+            out.append((torch.logsumexp(log_w, 0) - math.log(K)).item())
+    return torch.tensor(out)
+
+
+def lean_loop(model, x: torch.Tensor, K: int) -> torch.Tensor:
+    """One data point at a time, all K samples in one pass."""
     with torch.no_grad():
         return torch.stack([torch.logsumexp(model.log_weights(xi[None], K), 0)[0] - math.log(K)
                             for xi in x])
 
 
-def timed(fn, repeats: int, sync) -> list[float]:
-    times = []
-    for _ in range(repeats):
-        sync()
-        start = time.perf_counter()
-        fn()
-        sync()
-        times.append(time.perf_counter() - start)
-    return times
+def arithmetic_floor(model, x: torch.Tensor, K: int) -> None:
+    """The decoder and log p(x|z) for K samples of every point, on one set of samples drawn
+    beforehand, in passes of the estimator's default size (no sampling, no encoder, no log q(z|x),
+    no log p(z), no log-sum-exp)."""
+    rows = dgmlib.metrics.default_pass_rows(x.device)
+    points = max(1, rows // K)
+    z = torch.randn(min(K, rows), points, model.z_dim, device=x.device, dtype=x.dtype)
+    with torch.no_grad():
+        for xb in torch.split(x, points):
+            for start in range(0, K, z.shape[0]):
+                zs = z[:min(z.shape[0], K - start), :xb.shape[0]]
+                model.likelihood.log_prob(xb, model.decoder(zs))
 
 
 def setup(n: int, device: torch.device):
@@ -54,6 +92,14 @@ def setup(n: int, device: torch.device):
     dgmlib.seed_everything(0)
     model = dgmlib.build_vae(64, 20, hidden=(100, 100), activation="tanh").to(device).eval()
     return model, x
+
+
+def runner(method: str, model, x: torch.Tensor, K: int, chunk: int | None = None):
+    return {"batched": lambda: dgmlib.log_marginal_likelihood(model, x, K=K, chunk=chunk),
+            "library loop": lambda: library_loop(model, x, K),
+            "lean loop": lambda: lean_loop(model, x, K),
+            "arithmetic floor": lambda: arithmetic_floor(model, x, K),
+            "none": lambda: None}[method]
 
 
 def _status_kb(field: str) -> int:
@@ -68,8 +114,7 @@ def child(method: str, n: int, K: int, chunk: int, device: torch.device) -> None
     the memory held after loading the model and the data: on CUDA the peak allocated memory, on
     Linux the peak resident set (VmHWM, reset after loading via /proc/self/clear_refs)."""
     model, x = setup(n, device)
-    run = {"batched": lambda: dgmlib.log_marginal_likelihood(model, x, K=K, chunk=chunk or None),
-           "loop": lambda: per_point_loop(model, x, K), "none": lambda: None}[method]
+    run = runner(method, model, x, K, chunk or None)
     if device.type == "cuda":
         torch.cuda.synchronize()
         base = torch.cuda.memory_allocated()
@@ -85,62 +130,104 @@ def child(method: str, n: int, K: int, chunk: int, device: torch.device) -> None
     print(json.dumps({"peak": peak}))
 
 
-def peak_memory(method: str, n: int, K: int, chunk: int, device: torch.device) -> float:
+def peak_memory(method: str, n: int, K: int, chunk: int | None, device: torch.device) -> float:
     """Peak memory (MiB) of ``method`` beyond loading the model and data, in a fresh process."""
     out = subprocess.run([sys.executable, __file__, "--child", method, "--n", str(n), "--K", str(K),
-                          "--chunk", str(chunk or 0), "--device", str(device)],
+                          "--chunk", str(chunk or 0), "--device", str(device),
+                          "--threads", str(torch.get_num_threads())],
                          capture_output=True, text=True, check=True).stdout
     return json.loads(out.strip().splitlines()[-1])["peak"] / 2 ** 20
 
 
+def spread(values: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--n", type=int, default=10000, help="data points (digits: test split repeated)")
+    p.add_argument("--n-library", type=int, default=1000,
+                   help="points the library loop is timed on (its cost per point is constant)")
     p.add_argument("--K", type=int, default=5000)
     p.add_argument("--chunk", type=int, default=None, help="samples per pass (default: dgmlib's)")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--device", default=str(dgmlib.device()))
+    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's)")
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     if args.child:
         child(args.child, args.n, args.K, args.chunk, device)
         return
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     model, x = setup(args.n, device)
-    rows = []
-    for name, fn in [("dgmlib.log_marginal_likelihood (batched, chunked)",
-                      lambda: dgmlib.log_marginal_likelihood(model, x, K=args.K)),
-                     ("per-data-point loop", lambda: per_point_loop(model, x, args.K))]:
-        t = timed(fn, args.repeats, sync)
-        rows.append((name, statistics.median(t), min(t), max(t)))
-    ratio = rows[1][1] / rows[0][1]
-    # memory does not depend on N (both hold a fixed number of rows per pass): measured on 100 points
-    memory = [peak_memory(m, min(args.n, 100), args.K, args.chunk, device) for m in ("batched", "loop")]
-    header = (f"# B2: log p(x) by importance sampling, K={args.K}, N={args.n}\n\n"
-              f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads; "
-              f"torch {torch.__version__}; device {device}; model 64-100-100-20 (tanh)\n\n")
-    table = "| method | median s | min s | max s | peak memory MiB |\n|---|---|---|---|---|\n"
-    table += "".join(f"| {n} | {m:.2f} | {lo:.2f} | {hi:.2f} | {mem:.0f} |\n"
-                     for (n, m, lo, hi), mem in zip(rows, memory))
-    text = header + table + f"\nspeed-up of the batched estimator: {ratio:.2f}x (median over {args.repeats} runs)\n"
-    # cost against K (N fixed) and against N (K fixed): seconds per 10^6 (sample, point) pairs
+    points = {m: (min(args.n, args.n_library) if m == "library loop" else args.n) for m in METHODS}
+    for m in METHODS:  # warm-up: allocator, kernels, lazy initialization
+        runner(m, model, x[:2], min(args.K, 200))()
+    times: dict[str, list[float]] = {m: [] for m in METHODS}
+    for r in range(args.repeats):  # interleaved rounds
+        for m in METHODS:
+            sync()
+            start = time.perf_counter()
+            runner(m, model, x[:points[m]], args.K, args.chunk)()
+            sync()
+            times[m].append((time.perf_counter() - start) * args.n / points[m])  # seconds for N points
+            print(f"round {r}: {m}: {times[m][-1]:.2f} s for {args.n} points", flush=True)
+    # speed-up of the batched estimator against each other method, per round (same round, same machine state)
+    ratios = {m: spread([t / b for t, b in zip(times[m], times["batched"])]) for m in METHODS if m != "batched"}
+    # memory does not depend on N (every method holds a fixed number of rows per pass): on 100 points
+    memory = {m: peak_memory(m, min(args.n, 100), args.K, args.chunk, device) for m in METHODS}
+    scaling = []
     n_scale = min(args.n, 1000)
-    scaling = "\n## Scaling (batched estimator)\n\n| K | N | median s | s per 10^6 samples x points |\n|---|---|---|---|\n"
     for K, n in [(K, n_scale) for K in (625, 1250, 2500, 5000)] + [(5000, n) for n in (250, 500, 2000)]:
         xs = x[:n] if n <= len(x) else x.repeat(math.ceil(n / len(x)), 1)[:n]
-        t = statistics.median(timed(lambda: dgmlib.log_marginal_likelihood(model, xs, K=K), args.repeats, sync))
-        scaling += f"| {K} | {n} | {t:.3f} | {1e6 * t / (K * n):.3f} |\n"
-    memory_k = ("\n## Peak memory against K (N = 20 points; MiB above what the process holds after loading "
-                "the model and the data)\n\n"
-                "| K | batched (default passes) | per-data-point loop |\n|---|---|---|\n")
-    for K in (10000, 100000, 300000):
-        memory_k += (f"| {K} | {peak_memory('batched', 20, K, args.chunk, device):.0f} | "
-                     f"{peak_memory('loop', 20, K, args.chunk, device):.0f} |\n")
-    text += scaling + memory_k
+        t = []
+        for _ in range(args.repeats):
+            sync()
+            start = time.perf_counter()
+            dgmlib.log_marginal_likelihood(model, xs, K=K)
+            sync()
+            t.append(time.perf_counter() - start)
+        scaling.append({"K": K, "n": n, "seconds": statistics.median(t)})
+    memory_k = [{"K": K, **{m: peak_memory(m, 20, K, args.chunk, device)
+                            for m in ("batched", "library loop", "lean loop")}}
+                for K in (10000, 100000, 300000)]
+    result = {"machine": describe(device), "device": device.type, "K": args.K, "n": args.n, "points": points,
+              "repeats": args.repeats, "model": "64-100-100-20 (tanh)", "methods": METHODS,
+              "seconds": times, "speedup": ratios, "memory_mib": memory, "scaling": scaling,
+              "memory_against_k": memory_k}
     OUT.mkdir(exist_ok=True)
+    (OUT / "eval.json").write_text(json.dumps(result, indent=1))
+    text = render(result)
     (OUT / "eval.md").write_text(text)
     print(text)
+
+
+def render(r: dict) -> str:
+    """The B2 tables in Markdown, from the JSON result."""
+    lines = [f"# B2: log p(x) by importance sampling, K={r['K']}, N={r['n']}", "",
+             f"{r['machine']}; model {r['model']}; {r['repeats']} interleaved rounds", "",
+             f"| method | points timed | median s for {r['n']} points | min-max s | speed-up of the batched "
+             "estimator (median, min-max over rounds) | peak memory MiB |",
+             "|---|---|---|---|---|---|"]
+    for m, label in r["methods"].items():
+        t = spread(r["seconds"][m])
+        s = r["speedup"].get(m)
+        ratio = "1 (reference)" if s is None else f"{s['median']:.2f}x ({s['min']:.2f}-{s['max']:.2f})"
+        lines.append(f"| {label} | {r['points'][m]} | {t['median']:.2f} | {t['min']:.2f}-{t['max']:.2f} | "
+                     f"{ratio} | {r['memory_mib'][m]:.0f} |")
+    lines += ["", "## Scaling (batched estimator)", "",
+              "| K | N | median s | s per 10^6 samples x points |", "|---|---|---|---|"]
+    lines += [f"| {s['K']} | {s['n']} | {s['seconds']:.3f} | {1e6 * s['seconds'] / (s['K'] * s['n']):.3f} |"
+              for s in r["scaling"]]
+    lines += ["", "## Peak memory against K (N = 20 points; MiB above what the process holds after "
+              "loading the model and the data)", "",
+              "| K | batched (default passes) | library loop | lean loop |", "|---|---|---|---|"]
+    lines += [f"| {m['K']} | {m['batched']:.0f} | {m['library loop']:.0f} | {m['lean loop']:.0f} |"
+              for m in r["memory_against_k"]]
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

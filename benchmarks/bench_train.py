@@ -5,25 +5,32 @@
 * compute floor: the same model's forward, backward and Adam steps on batches sliced beforehand
   (no shuffling, no data pipeline, no bookkeeping);
 * dgmlib.fit: one epoch (data resident on the device, shuffled per epoch, one host sync);
-* DataLoader: the conventional ``DataLoader(TensorDataset(x), batch_size, shuffle=True)`` loop.
+* DataLoader: the conventional ``DataLoader(TensorDataset(x), batch_size, shuffle=True)`` loop;
+* on a GPU also dgmlib.fit with ``mixed_precision=True`` (bfloat16 networks).
 
 Data: the binarized digits (1297 x 64, MLP 64-256-256-8) and MNIST-sized random binary data
-(60000 x 784, MLP 784-400-20 and the small conv model). Writes benchmarks/out/train.md; reports
-medians (and min-max) over repeats; never asserts a time.
+(60000 x 784, MLP 784-400-20 and the small conv model). The methods are timed in interleaved
+rounds; each ratio is taken within a round (same machine state) and reported as the median and
+min-max over rounds. Writes benchmarks/out/train.md and train.json (raw times); never asserts a
+time.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import pathlib
-import platform
 import statistics
+import sys
 import time
 
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 import dgmlib
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from machine import describe  # noqa: E402
 
 OUT = pathlib.Path(__file__).resolve().parent / "out"
 
@@ -55,6 +62,9 @@ def measure(name, x, make_model, batch_size, repeats, device, sync):
                                          progress=False),
         "DataLoader loop": lambda: loader_epoch(model, loader, opt),
     }
+    if device.type == "cuda" and torch.cuda.is_bf16_supported(including_emulation=False):
+        methods["dgmlib.fit, bf16 mixed precision"] = lambda: dgmlib.fit(
+            model, x, epochs=1, batch_size=batch_size, optimizer=opt, progress=False, mixed_precision=True)
     times = {m: [] for m in methods}
     sync()
     start = time.perf_counter()
@@ -70,12 +80,26 @@ def measure(name, x, make_model, batch_size, repeats, device, sync):
                 fn()
             sync()
             times[m].append((time.perf_counter() - start) / inner)
-    floor = statistics.median(times["compute floor"])
-    rows = []
-    for m, t in times.items():
-        med = statistics.median(t)
-        rows.append(f"| {name} | {batch_size} | {m} | {med:.3f} | {min(t):.3f}-{max(t):.3f} | {med / floor:.2f} |")
-    return rows
+    return {"data": name, "batch": batch_size, "inner": inner, "seconds": times}
+
+
+def ratio(case: dict, a: str, b: str) -> dict[str, float]:
+    """Epoch time of method a over method b, per round: median, min, max."""
+    r = [ta / tb for ta, tb in zip(case["seconds"][a], case["seconds"][b])]
+    return {"median": statistics.median(r), "min": min(r), "max": max(r)}
+
+
+def render(result: dict) -> str:
+    lines = [f"# B1: one training epoch (seconds), {result['repeats']} interleaved rounds "
+             "(each times at least 0.5 s of epochs)", "", result["machine"], "",
+             "| data and model | batch | method | median s | min-max s | / floor (median, min-max over rounds) |",
+             "|---|---|---|---|---|---|"]
+    for case in result["cases"]:
+        for m, t in case["seconds"].items():
+            r = ratio(case, m, "compute floor")
+            lines.append(f"| {case['data']} | {case['batch']} | {m} | {statistics.median(t):.3f} | "
+                         f"{min(t):.3f}-{max(t):.3f} | {r['median']:.3f} ({r['min']:.3f}-{r['max']:.3f}) |")
+    return "\n".join(lines) + "\n"
 
 
 def main() -> None:
@@ -93,19 +117,18 @@ def main() -> None:
     cases = [(f"digits {len(digits)}x64, MLP 64-256-256-8", digits, lambda: dgmlib.build_vae(64, 8)),
              (f"random {n_big}x784, MLP 784-400-20", big, lambda: dgmlib.build_vae(784, 20, hidden=(400,))),
              (f"random {n_big}x784, conv", big, lambda: dgmlib.build_vae(784, 20, arch="conv"))]
-    rows = []
+    results = []
     for name, x, make in cases:
         for bs in (128, 1024):
-            rows += measure(name, x, make, bs, args.repeats, device, sync)
-            print(rows[-3:], flush=True)
-    header = (f"# B1: one training epoch (seconds), median of {args.repeats} runs "
-              "(each run times at least 0.5 s of epochs)\n\n"
-              f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads; "
-              f"torch {torch.__version__}; device {device}\n\n"
-              "| data and model | batch | method | median s | min-max s | / floor |\n|---|---|---|---|---|---|\n")
+            results.append(measure(name, x, make, bs, args.repeats, device, sync))
+            print(name, bs, {m: round(statistics.median(t), 4) for m, t in results[-1]["seconds"].items()},
+                  flush=True)
+    result = {"machine": describe(device), "device": device.type, "repeats": args.repeats, "cases": results}
     OUT.mkdir(exist_ok=True)
-    (OUT / "train.md").write_text(header + "\n".join(rows) + "\n")
-    print(header + "\n".join(rows))
+    (OUT / "train.json").write_text(json.dumps(result, indent=1))
+    text = render(result)
+    (OUT / "train.md").write_text(text)
+    print(text)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,16 @@
-"""Assemble benchmarks/out/*.md into the book's appendix page book/performance.md, with a plot
-of the B1 ratios (book/performance_b1.png) and the targets of issue 8 checked against the numbers.
+"""Assemble benchmarks/out/ into the book's appendix page book/performance.md, with a plot of the
+B1 ratios (book/performance_b1.png) and the targets of issue 8 checked against the numbers.
 
     python benchmarks/publish.py
+
+Reads the raw times (train.json, eval.json) for the verdicts and includes the tables the
+benchmarks rendered (train.md, eval.md, book.md).
 """
 from __future__ import annotations
 
+import json
 import pathlib
+import statistics
 
 import matplotlib
 
@@ -14,73 +19,121 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 HERE = pathlib.Path(__file__).resolve().parent
 OUT, BOOK = HERE / "out", HERE.parent / "book"
-
-
-def table_rows(text: str) -> list[list[str]]:
-    rows = [[c.strip() for c in line.strip().strip("|").split("|")] for line in text.splitlines()
-            if line.startswith("|")]
-    return [r for r in rows[2:] if r]  # skip the header and the --- line
+FIT_OVER_FLOOR = 1.15   # B1 targets (issue 8)
+GPU_FIT_OVER_LOADER = 5.0
+B2_SPEEDUP = 20.0       # B2 target
 
 
 def demote(text: str) -> str:
     return "\n".join("#" + line if line.startswith("# ") else line for line in text.splitlines())
 
 
-def b1_verdicts(rows: list[list[str]]) -> tuple[list[str], dict]:
-    cases: dict[tuple[str, str], dict[str, float]] = {}
-    for data, batch, method, median, _spread, _ratio in rows:
-        cases.setdefault((data, batch), {})[method] = float(median)
-    lines = []
-    for (data, batch), t in cases.items():
-        r_floor, r_loader = t["dgmlib.fit"] / t["compute floor"], t["dgmlib.fit"] / t["DataLoader loop"]
-        lines.append(f"| {data} | {batch} | {r_floor:.3f} ({'met' if r_floor <= 1.15 else 'missed'}) | "
-                     f"{r_loader:.3f} ({'met' if r_loader <= 1.0 else 'missed'}) |")
-    return lines, cases
+def ratios(case: dict, a: str, b: str) -> list[float]:
+    return [ta / tb for ta, tb in zip(case["seconds"][a], case["seconds"][b])]
 
 
-def plot_b1(cases: dict) -> None:
-    labels = [f"{d.split()[0]} {d.split(', ')[-1].split()[0]}\nbatch {b}" for d, b in cases]
+def fmt(values: list[float], digits: int = 3) -> str:
+    return f"{statistics.median(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"
+
+
+def b1_verdicts(result: dict) -> list[str]:
+    """One row per case: fit / floor and fit / DataLoader (median and min-max over rounds)."""
+    gpu = result["device"] == "cuda"
+    head = ["| data and model | batch | fit / floor | target (<= 1.15) | fit / DataLoader | target (<= 1) |"]
+    if gpu:
+        head[0] += f" DataLoader / fit | target (>= {GPU_FIT_OVER_LOADER:.0f}, MLP) |"
+    lines = head + ["|" + "---|" * (head[0].count("|") - 1)]
+    for case in result["cases"]:
+        floor, loader = ratios(case, "dgmlib.fit", "compute floor"), ratios(case, "dgmlib.fit", "DataLoader loop")
+        met = statistics.median(floor) <= FIT_OVER_FLOOR
+        row = (f"| {case['data']} | {case['batch']} | {fmt(floor)} | {'met' if met else 'missed'} | "
+               f"{fmt(loader)} | {verdict_at_most(loader, 1.0)} |")
+        if gpu:
+            speedup = ratios(case, "DataLoader loop", "dgmlib.fit")
+            target = ("met" if statistics.median(speedup) >= GPU_FIT_OVER_LOADER else "missed") \
+                if "MLP" in case["data"] else "-"
+            row += f" {fmt(speedup, 2)} | {target} |"
+        lines.append(row)
+    return lines
+
+
+def verdict_at_most(values: list[float], bound: float) -> str:
+    """'met' when the median is within the bound, 'missed (within noise)' when the rounds' spread
+    reaches below it, else 'missed'."""
+    if statistics.median(values) <= bound:
+        return "met"
+    return "missed (within noise: some rounds met it)" if min(values) <= bound else "missed"
+
+
+def plot_b1(result: dict) -> None:
+    cases = result["cases"]
+    labels = [f"{c['data'].split()[0]} {c['data'].split(', ')[-1].split()[0]}\nbatch {c['batch']}" for c in cases]
     fig, ax = plt.subplots(figsize=(9, 3.8))
     width = 0.38
     for i, method in enumerate(("dgmlib.fit", "DataLoader loop")):
-        ratios = [t[method] / t["compute floor"] for t in cases.values()]
-        ax.bar([j + (i - 0.5) * width for j in range(len(ratios))], ratios, width, label=method)
+        r = [ratios(c, method, "compute floor") for c in cases]
+        med = [statistics.median(v) for v in r]
+        err = [[m - min(v) for m, v in zip(med, r)], [max(v) - m for m, v in zip(med, r)]]
+        ax.bar([j + (i - 0.5) * width for j in range(len(r))], med, width, yerr=err, capsize=3, label=method)
     ax.axhline(1.0, color="k", lw=1, label="compute floor")
-    ax.axhline(1.15, color="C3", ls="--", lw=1, label="target for dgmlib.fit (1.15)")
+    ax.axhline(FIT_OVER_FLOOR, color="C3", ls="--", lw=1, label=f"target for dgmlib.fit ({FIT_OVER_FLOOR})")
     ax.set_xticks(range(len(labels)), labels, fontsize=8)
     ax.set(ylabel="epoch time / compute floor", xlabel="data (digits or 60000 random 28x28), model, batch size",
-           title="B1: training epoch against the compute floor (CPU)", ylim=(0, 1.5))
+           title=f"B1: training epoch against the compute floor ({result['device'].upper()}; "
+                 "bars: median, whiskers: min-max over rounds)", ylim=(0, 1.6))
     ax.legend(fontsize=8, loc="upper right", ncol=2)
     fig.tight_layout()
     fig.savefig(BOOK / "performance_b1.png", dpi=110)
+    plt.close(fig)
+
+
+def b2_text(result: dict) -> list[str]:
+    s = result["speedup"]
+    lib, lean, floor = (s[m]["median"] for m in ("library loop", "lean loop", "arithmetic floor"))
+    gpu = result["device"] == "cuda"
+    verdict = "met" if lib >= B2_SPEEDUP else "missed"
+    mem = result["memory_against_k"]
+    lines = [f"Target: at least {B2_SPEEDUP:.0f}x faster than the per-data-point loop at equal K, with memory "
+             f"bounded by the chunk size. Against the loop of common libraries: {lib:.2f}x, {verdict}; against "
+             f"the lean loop, which already holds all K samples of a point in one pass: {lean:.2f}x. Memory: "
+             f"the batched estimator's peak is {mem[0]['batched']:.0f} MiB at K = {mem[0]['K']} and "
+             f"{mem[-1]['batched']:.0f} MiB at K = {mem[-1]['K']} (its passes hold a bounded number of rows), "
+             f"the lean loop's {mem[0]['lean loop']:.0f} and {mem[-1]['lean loop']:.0f} MiB.", ""]
+    if not gpu:
+        lines += [
+            "Why the target is out of reach on a CPU: the batched estimator runs at "
+            f"{1 / floor:.2f}x the time of the arithmetic floor (the decoder and log p(x|z) alone, on samples "
+            "drawn beforehand), so no method that computes the same K x N importance weights can be much "
+            "faster than it on this machine. What the library loop pays for, and the batched estimator "
+            "does not, is the encoder on every copy of the point, passes of only 100 rows and a host sync "
+            "per point; the lean loop pays only for one Python call per point, which is small against a "
+            "5000-row pass. On a GPU those per-pass costs become kernel launches "
+            "and host syncs, which dominate passes of 100 rows: that is where a gap of "
+            f"{B2_SPEEDUP:.0f}x is plausible, and it is unmeasured until `make bench` runs on a GPU.", ""]
+    return lines
 
 
 def main() -> None:
-    parts = {name: (OUT / f"{name}.md").read_text() for name in ("train", "eval", "book")
-             if (OUT / f"{name}.md").exists()}
+    md = {name: (OUT / f"{name}.md").read_text() for name in ("train", "eval", "book") if (OUT / f"{name}.md").exists()}
+    raw = {name: json.loads((OUT / f"{name}.json").read_text()) for name in ("train", "eval")
+           if (OUT / f"{name}.json").exists()}
     text = ["# Performance", "",
             "How fast dgmlib trains and evaluates, measured by `make bench` (benchmarks/) on the machine "
-            "named in each table; speeds are measured here and never asserted in a test.", ""]
-    if "train" in parts:
-        verdicts, cases = b1_verdicts(table_rows(parts["train"]))
-        plot_b1(cases)
-        text += [demote(parts["train"]), "", "![B1 ratios](performance_b1.png)", "",
-                 "Targets: dgmlib.fit within 1.15x of the compute floor, and no slower than the DataLoader loop.", "",
-                 "| data and model | batch | fit / floor | fit / DataLoader |", "|---|---|---|---|", *verdicts, ""]
-    if "eval" in parts:
-        rows = table_rows(parts["eval"])
-        speedup = float(rows[1][1]) / float(rows[0][1])
-        text += [demote(parts["eval"]), "",
-                 f"Target: at least 20x faster than the per-data-point loop: {speedup:.2f}x, "
-                 f"{'met' if speedup >= 20 else 'missed'}. On a CPU the loop's passes are not small: each "
-                 "holds all K = 5000 samples of its data point, so the arithmetic is the same and batching over "
-                 "data points saves only the Python overhead of one call per point; the cost per sample is flat "
-                 "in K and in N (linear scaling, table above). What the batched estimator buys is bounded "
-                 "memory: its peak stays flat as K grows, while the loop's grows linearly with K (last table). "
-                 "Its other gain, full use of a GPU by passes of 64k rows, needs a GPU, which this machine "
-                 "does not have.", ""]
-    if "book" in parts:
-        text += [demote(parts["book"]), ""]
+            "named in each table; speeds are measured here and never asserted in a test. Every ratio is "
+            "taken within one round of interleaved runs and given as its median and its min-max over the "
+            "rounds.", ""]
+    if "train" in raw:
+        plot_b1(raw["train"])
+        text += [demote(md["train"]), "", "![B1 ratios](performance_b1.png)", "",
+                 f"Targets: dgmlib.fit within {FIT_OVER_FLOOR}x of the compute floor, and no slower than the "
+                 "DataLoader loop" + (f"; on a GPU at least {GPU_FIT_OVER_LOADER:.0f}x faster than the "
+                                     "DataLoader loop for the MLP models." if raw["train"]["device"] == "cuda"
+                                     else " (the GPU target, 5x faster than the DataLoader loop, needs a GPU run)."),
+                 "", *b1_verdicts(raw["train"]), ""]
+    if "eval" in raw:
+        text += [demote(md["eval"]), "", *b2_text(raw["eval"])]
+    if "book" in md:
+        text += [demote(md["book"]), ""]
     ci = HERE.parent / "_build" / "ci-timings.txt"
     if ci.exists():
         text += ["## CI stages", "", "`.ci/run` on 2 CPU cores (Chromium, a fresh virtual environment, `make test`, `make book`, `make test-site`), "

@@ -15,6 +15,13 @@ def _batches(x: Tensor, size: int):
         yield x[start:start + size]
 
 
+def default_pass_rows(device: torch.device | str) -> int:
+    """Rows (samples x data points) per forward pass that :func:`log_marginal_likelihood` fills by
+    default: 2**13 on a CPU (activations stay in cache; measured in benchmarks/bench_eval.py),
+    2**16 on a GPU."""
+    return 2 ** 13 if torch.device(device).type == "cpu" else 2 ** 16
+
+
 @torch.no_grad()
 def log_marginal_likelihood(model: nn.Module, x: Tensor, K: int = 5000, chunk: int | None = None,
                             batch_size: int | None = None) -> Tensor:
@@ -38,7 +45,7 @@ def log_marginal_likelihood(model: nn.Module, x: Tensor, K: int = 5000, chunk: i
         x: [N, D] -> [N] (nats)
     """
     p = next(model.parameters(), None)
-    rows = 2 ** 16 if p is not None and p.device.type != "cpu" else 2 ** 13
+    rows = default_pass_rows(p.device if p is not None else "cpu")
     chunk = min(int(K), rows) if chunk is None else int(chunk)
     if K < 1 or chunk < 1:
         raise ValueError(f"K and chunk must be positive, got K={K}, chunk={chunk}")

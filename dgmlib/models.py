@@ -51,6 +51,11 @@ class VAE(nn.Module):
             :math:`z_K = f(z_0)`, :math:`\\log q(z_K|x) = \\log q(z_0|x) - \\log|\\det \\partial f / \\partial z_0|`.
         amortized_flow: pass the encoder's last hidden layer as the flow's ``context``, so the
             flow's parameters are computed per data point.
+    Attributes:
+        autocast: None (full precision), or the low-precision dtype (``torch.bfloat16``) the
+            encoder and decoder networks run in under mixed precision; their outputs are cast back
+            to the parameters' dtype, so sampling, the flow, the prior and every log-density stay
+            in full precision. Set by :func:`dgmlib.train.fit` with ``mixed_precision=True``.
     Shapes:
         log_weights: x [B, D], K -> [K, B]
     Example:
@@ -76,6 +81,7 @@ class VAE(nn.Module):
         self.prior = prior
         self.likelihood = make_likelihood(likelihood) if isinstance(likelihood, str) else likelihood
         self.config = config
+        self.autocast: torch.dtype | None = None
 
     @property
     def z_dim(self) -> int:
@@ -89,11 +95,21 @@ class VAE(nn.Module):
             raise ValueError(f"x is {x.dtype} on {x.device} but the model is {p.dtype} on {p.device}; "
                              "move one of them with .to(...)")
 
+    def _net(self, net, *args: Tensor):
+        """``net(*args)``; under mixed precision (``self.autocast`` set) the network runs in that
+        dtype and its outputs come back in the parameters' dtype."""
+        if self.autocast is None:
+            return net(*args)
+        p = next(self.parameters())
+        with torch.autocast(p.device.type, dtype=self.autocast):
+            out = net(*args)
+        return tuple(o.to(p.dtype) for o in out) if isinstance(out, tuple) else out.to(p.dtype)
+
     def _encode(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor | None]:
         """(mu, logvar, flow context or None)."""
         if self.amortized_flow:
-            return self.encoder.with_features(x)
-        mu, logvar = self.encoder(x)
+            return self._net(self.encoder.with_features, x)
+        mu, logvar = self._net(self.encoder, x)
         return mu, logvar, None
 
     def terms(self, x: Tensor, K: int = 1) -> Terms:
@@ -137,8 +153,8 @@ class VAE(nn.Module):
         if getattr(self.decoder, "autoregressive", False):
             if x is None:
                 raise ValueError("an autoregressive decoder needs x; draw samples with model.sample")
-            return self.decoder(z, x)
-        return self.decoder(z)
+            return self._net(self.decoder, z, x)
+        return self._net(self.decoder, z)
 
     def _mean_given(self, z: Tensor) -> Tensor:
         """Mean of p(x|z) (an autoregressive decoder draws x pixel by pixel instead)."""

@@ -173,3 +173,75 @@ def test_fit_with_an_annealed_elbo_warms_the_kl_weight_up(digits):
     dgmlib.fit(small_model(), digits.train[:500], epochs=5, objective=objective, batch_size=100,
                progress=False, callback=lambda epoch, m: betas.append(objective.beta))
     assert betas == [0.2, 0.45, 0.7, 0.95, 1.0]     # beta at the last step of each epoch (steps 4, 9, ...)
+
+
+def _float32(model, x):
+    return model.to(torch.float32), x.to(torch.float32)
+
+
+def test_mixed_precision_runs_the_networks_in_bfloat16_and_every_log_density_in_float32(digits):
+    from dgmlib.distributions import bernoulli_log_prob, gaussian_log_prob
+
+    model, x = _float32(small_model(hidden=(64, 64)), digits.val[:32])
+    dgmlib.seed_everything(1)
+    full = model.terms(x, K=3)
+    model.autocast = torch.bfloat16
+    dgmlib.seed_everything(1)
+    mixed = model.terms(x, K=3)
+    assert all(t.dtype == torch.float32 for t in mixed)
+    # peer computation: the bfloat16 networks' outputs, then float32 densities of them
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mu, logvar = model.encoder(x)
+        logits = model.decoder(mixed.z)
+    assert mu.dtype == logits.dtype == torch.bfloat16
+    assert torch.equal(mixed.mu, mu.float()) and torch.equal(mixed.logvar, logvar.float())
+    assert torch.equal(mixed.log_px_z, bernoulli_log_prob(x, logits.float()))
+    assert torch.allclose(mixed.log_qz, gaussian_log_prob(mixed.z, mixed.mu, mixed.logvar))
+    # bfloat16 keeps 8 bits of mantissa: the weights move, but by far less than a nat per image
+    gap = (mixed.log_w - full.log_w).abs()
+    assert 0 < gap.max() < 0.05
+
+
+def test_fit_with_mixed_precision_trains_and_leaves_the_model_in_full_precision(digits):
+    model = small_model().to(torch.float32)
+    before = train_mod.evaluate(model, digits.val.float())
+    history = dgmlib.fit(model, digits.train.float(), epochs=15, lr=3e-3, progress=False,
+                         mixed_precision=True)
+    after = train_mod.evaluate(model, digits.val.float())
+    assert math.isfinite(history.train[-1]) and after > before + 10   # as in full precision (above)
+    assert model.autocast is None
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+
+
+def test_mixed_precision_refuses_what_it_does_not_cover(digits):
+    from dgmlib.hierarchical import HierarchicalVAE
+
+    with pytest.raises(ValueError, match="float32 parameters"):
+        dgmlib.fit(small_model().to(torch.float64), digits.train.double(), epochs=1,
+                   progress=False, mixed_precision=True)
+    hvae = HierarchicalVAE(64, z1_dim=4, z2_dim=2, hidden=(16,)).to(torch.float32)
+    with pytest.raises(ValueError, match="implemented for dgmlib.VAE"):
+        dgmlib.fit(hvae, digits.train.float(), epochs=1, progress=False, mixed_precision=True)
+
+
+def test_fit_synchronizes_with_the_host_once_per_epoch_not_per_batch(device):
+    import warnings
+
+    if device.type != "cuda":
+        pytest.skip("host synchronization is a GPU matter: run with --device cuda")
+    x = torch.bernoulli(torch.full((2048, 64), 0.3)).to(device)
+
+    def syncs(batch_size):
+        model = small_model().to(device)
+        opt = torch.optim.Adam(model.parameters())
+        dgmlib.fit(model, x, epochs=1, batch_size=2048, optimizer=opt, progress=False)  # warm-up
+        torch.cuda.set_sync_debug_mode("warn")
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                dgmlib.fit(model, x, epochs=1, batch_size=batch_size, optimizer=opt, progress=False)
+        finally:
+            torch.cuda.set_sync_debug_mode(0)
+        return sum("synchroniz" in str(w.message) for w in caught)
+
+    assert syncs(1024) == syncs(64)  # 2 batches or 32: the same syncs (the epoch's own)

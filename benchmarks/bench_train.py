@@ -62,7 +62,7 @@ def measure(name, x, make_model, batch_size, repeats, device, sync):
                                          progress=False),
         "DataLoader loop": lambda: loader_epoch(model, loader, opt),
     }
-    if device.type == "cuda" and torch.cuda.is_bf16_supported(including_emulation=False):
+    if device.type == "cuda" and torch.cuda.get_device_capability(device)[0] >= 8:  # bfloat16 arithmetic
         methods["dgmlib.fit, bf16 mixed precision"] = lambda: dgmlib.fit(
             model, x, epochs=1, batch_size=batch_size, optimizer=opt, progress=False, mixed_precision=True)
     times = {m: [] for m in methods}

@@ -45,8 +45,7 @@ def b1_verdicts(result: dict) -> list[str]:
     lines = head + ["|" + "---|" * (head[0].count("|") - 1)]
     for case in result["cases"]:
         floor, loader = ratios(case, "dgmlib.fit", "compute floor"), ratios(case, "dgmlib.fit", "DataLoader loop")
-        met = statistics.median(floor) <= FIT_OVER_FLOOR
-        row = (f"| {case['data']} | {case['batch']} | {fmt(floor)} | {'met' if met else 'missed'} | "
+        row = (f"| {case['data']} | {case['batch']} | {fmt(floor)} | {verdict_at_most(floor, FIT_OVER_FLOOR)} | "
                f"{fmt(loader)} | {verdict_at_most(loader, 1.0)} |")
         if gpu:
             speedup = ratios(case, "DataLoader loop", "dgmlib.fit")
@@ -67,20 +66,24 @@ def verdict_at_most(values: list[float], bound: float) -> str:
 
 def plot_b1(result: dict) -> None:
     cases = result["cases"]
+    methods = [m for m in cases[0]["seconds"] if m != "compute floor"]
     labels = [f"{c['data'].split()[0]} {c['data'].split(', ')[-1].split()[0]}\nbatch {c['batch']}" for c in cases]
     fig, ax = plt.subplots(figsize=(9, 3.8))
-    width = 0.38
-    for i, method in enumerate(("dgmlib.fit", "DataLoader loop")):
+    width = 0.8 / len(methods)
+    top = 1.6
+    for i, method in enumerate(methods):
         r = [ratios(c, method, "compute floor") for c in cases]
         med = [statistics.median(v) for v in r]
         err = [[m - min(v) for m, v in zip(med, r)], [max(v) - m for m, v in zip(med, r)]]
-        ax.bar([j + (i - 0.5) * width for j in range(len(r))], med, width, yerr=err, capsize=3, label=method)
+        top = max(top, 1.1 * max(max(v) for v in r))
+        ax.bar([j + (i - (len(methods) - 1) / 2) * width for j in range(len(r))], med, width, yerr=err,
+               capsize=3, label=method)
     ax.axhline(1.0, color="k", lw=1, label="compute floor")
     ax.axhline(FIT_OVER_FLOOR, color="C3", ls="--", lw=1, label=f"target for dgmlib.fit ({FIT_OVER_FLOOR})")
     ax.set_xticks(range(len(labels)), labels, fontsize=8)
     ax.set(ylabel="epoch time / compute floor", xlabel="data (digits or 60000 random 28x28), model, batch size",
            title=f"B1: training epoch against the compute floor ({result['device'].upper()}; "
-                 "bars: median, whiskers: min-max over rounds)", ylim=(0, 1.6))
+                 "bars: median, whiskers: min-max over rounds)", ylim=(0, top))
     ax.legend(fontsize=8, loc="upper right", ncol=2)
     fig.tight_layout()
     fig.savefig(BOOK / "performance_b1.png", dpi=110)
@@ -88,28 +91,32 @@ def plot_b1(result: dict) -> None:
 
 
 def b2_text(result: dict) -> list[str]:
+    """The B2 verdict, and where the target is missed, the reasons the measurements give."""
     s = result["speedup"]
     lib, lean, floor = (s[m]["median"] for m in ("library loop", "lean loop", "arithmetic floor"))
-    gpu = result["device"] == "cuda"
-    verdict = "met" if lib >= B2_SPEEDUP else "missed"
     mem = result["memory_against_k"]
+    met = lib >= B2_SPEEDUP
     lines = [f"Target: at least {B2_SPEEDUP:.0f}x faster than the per-data-point loop at equal K, with memory "
-             f"bounded by the chunk size. Against the loop of common libraries: {lib:.2f}x, {verdict}; against "
-             f"the lean loop, which already holds all K samples of a point in one pass: {lean:.2f}x. Memory: "
-             f"the batched estimator's peak is {mem[0]['batched']:.0f} MiB at K = {mem[0]['K']} and "
+             "bounded by the chunk size. The loop it is judged against is the one of common VAE libraries "
+             f"(the issue's \"as common VAE libraries do\"): {lib:.2f}x, {'met' if met else 'missed'}. "
+             f"Against the lean loop, which already holds all K samples of a point in one pass: {lean:.2f}x. "
+             f"Memory: the batched estimator's peak is {mem[0]['batched']:.0f} MiB at K = {mem[0]['K']} and "
              f"{mem[-1]['batched']:.0f} MiB at K = {mem[-1]['K']} (its passes hold a bounded number of rows), "
              f"the lean loop's {mem[0]['lean loop']:.0f} and {mem[-1]['lean loop']:.0f} MiB.", ""]
-    if not gpu:
+    if not met and lib / floor < B2_SPEEDUP:
         lines += [
-            "Why the target is out of reach on a CPU: the batched estimator runs at "
-            f"{1 / floor:.2f}x the time of the arithmetic floor (the decoder and log p(x|z) alone, on samples "
-            "drawn beforehand), so no method that computes the same K x N importance weights can be much "
-            "faster than it on this machine. What the library loop pays for, and the batched estimator "
-            "does not, is the encoder on every copy of the point, passes of only 100 rows and a host sync "
-            "per point; the lean loop pays only for one Python call per point, which is small against a "
-            "5000-row pass. On a GPU those per-pass costs become kernel launches "
-            "and host syncs, which dominate passes of 100 rows: that is where a gap of "
-            f"{B2_SPEEDUP:.0f}x is plausible, and it is unmeasured until `make bench` runs on a GPU.", ""]
+            f"Why the target is out of reach on this {result['device'].upper()}: even the arithmetic floor (the "
+            "decoder and log p(x|z) alone, on samples drawn beforehand, no encoder, no sampling) is only "
+            f"{lib / floor:.1f}x faster than the library loop, so no method that computes the same K x N "
+            f"importance weights can be {B2_SPEEDUP:.0f}x faster; the batched estimator takes {1 / floor:.2f}x "
+            "the floor's time. The library loop's extra cost is the encoder on every copy of the point, "
+            "passes of only 100 rows and a host sync per point"
+            + (f"; the lean loop's is one Python call per point, small against a {result['K']}-row pass."
+               if lean < 1.25 else "."), ""]
+    if result["device"] != "cuda":
+        lines += ["On a GPU the library loop's per-pass costs become kernel launches and host syncs, which "
+                  f"dominate passes of 100 rows: there a gap of {B2_SPEEDUP:.0f}x is plausible, and it stays "
+                  "unmeasured until `make bench` runs on a GPU.", ""]
     return lines
 
 

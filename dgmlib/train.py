@@ -6,6 +6,7 @@ run in bfloat16 (mixed precision) while every log-density stays in full precisio
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import tempfile
@@ -97,8 +98,8 @@ def fit(model: nn.Module, data: Dataset | Tensor, epochs: int, objective: Object
             priors and every log-density stay in float32, and there is no loss scaling (bfloat16
             has float32's range), hence no host sync per step. Validation runs in full precision.
             Needs a :class:`~dgmlib.models.VAE` with float32 parameters, on a CPU or on a GPU with
-            bfloat16 (not a T4). Worth it for wide networks on a GPU; on a CPU without bfloat16
-            instructions it is slower.
+            bfloat16 arithmetic (compute capability 8 or newer: not a T4). On a CPU without
+            bfloat16 instructions it is slower; benchmarks/bench_train.py measures it on a GPU.
     Returns:
         the :class:`History`.
     Raises:
@@ -128,9 +129,7 @@ def fit(model: nn.Module, data: Dataset | Tensor, epochs: int, objective: Object
     for epoch in bar:
         start = time.perf_counter()
         total = torch.zeros((), device=p.device, dtype=p.dtype)
-        if low_precision is not None:
-            model.autocast = low_precision
-        try:
+        with _networks_in(model, low_precision):
             for xb in batches(x_train, batch_size, shuffle=True, generator=generator):
                 if set_step is not None:
                     set_step(step)
@@ -141,16 +140,14 @@ def fit(model: nn.Module, data: Dataset | Tensor, epochs: int, objective: Object
                 loss.backward()
                 optimizer.step()
                 total += values.detach().sum()
-        finally:
-            if low_precision is not None:
-                model.autocast = None
-        train_value = float(total) / x_train.shape[0]  # the epoch's one host sync
+        train_value = float(total) / x_train.shape[0]  # a host sync once per epoch, not per batch
         if not math.isfinite(train_value):
             raise FloatingPointError(
                 f"the training objective became {train_value} in epoch {epoch}; lower the learning "
                 f"rate (lr={lr}) or check the data (values in range, no NaN)")
         validate = x_val is not None and (epoch % val_every == 0 or epoch == epochs)
-        val_value = evaluate(model, x_val, objective) if validate else math.nan
+        with _networks_in(model, None):
+            val_value = evaluate(model, x_val, objective) if validate else math.nan
         history.epoch.append(epoch)
         history.train.append(train_value)
         history.val.append(val_value)
@@ -166,6 +163,20 @@ def fit(model: nn.Module, data: Dataset | Tensor, epochs: int, objective: Object
     return history
 
 
+@contextlib.contextmanager
+def _networks_in(model: nn.Module, dtype: torch.dtype | None):
+    """Inside the block, a VAE's encoder and decoder run in ``dtype`` (None: full precision); the
+    model's own setting is restored after it. Models without mixed precision are left alone."""
+    if not hasattr(model, "autocast"):
+        yield
+        return
+    previous, model.autocast = model.autocast, dtype
+    try:
+        yield
+    finally:
+        model.autocast = previous
+
+
 def _mixed_precision_dtype(model: nn.Module, p: Tensor) -> torch.dtype:
     """The low-precision dtype for ``fit(mixed_precision=True)``, or a clear error."""
     if not isinstance(model, VAE):
@@ -174,7 +185,7 @@ def _mixed_precision_dtype(model: nn.Module, p: Tensor) -> torch.dtype:
                          "train this model in full precision")
     if p.dtype != torch.float32:
         raise ValueError(f"mixed_precision=True needs float32 parameters, the model's are {p.dtype}")
-    if p.device.type == "cuda" and not torch.cuda.is_bf16_supported(including_emulation=False):
+    if p.device.type == "cuda" and torch.cuda.get_device_capability(p.device)[0] < 8:
         raise ValueError("this GPU has no bfloat16 arithmetic (e.g. a T4); train with mixed_precision=False")
     if p.device.type not in ("cpu", "cuda"):
         raise ValueError(f"mixed_precision=True supports CPU and CUDA devices, not {p.device.type}")

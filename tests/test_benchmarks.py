@@ -38,9 +38,10 @@ def test_the_library_loop_encodes_every_copy_and_the_floor_decodes_k_samples_per
             lambda mod, args, out, name=name: rows.__setitem__(name, rows[name] + args[0].shape[:-1].numel()))
     bench_eval.library_loop(model, x, K=300)
     assert rows == {"encoder": 3 * 300, "decoder": 3 * 300}
-    rows.update(encoder=0, decoder=0)
-    bench_eval.arithmetic_floor(model, x, K=300)
-    assert rows == {"encoder": 0, "decoder": 3 * 300}
+    for chunk in (None, 128):  # one pass per point, or passes of 128, 128 and 44 samples
+        rows.update(encoder=0, decoder=0)
+        bench_eval.arithmetic_floor(model, x, K=300, chunk=chunk)
+        assert rows == {"encoder": 0, "decoder": 3 * 300}
 
 
 def test_b1_ratios_are_taken_within_each_round_and_judged_by_their_median():

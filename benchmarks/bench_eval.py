@@ -38,6 +38,7 @@ import dgmlib
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from machine import describe  # noqa: E402
+from rounds import per_round, spread  # noqa: E402
 
 OUT = pathlib.Path(__file__).resolve().parent / "out"
 LIBRARY_PASS = 100  # samples per pass in the library loop (pythae's default batch_size)
@@ -100,8 +101,7 @@ def runner(method: str, model, x: torch.Tensor, K: int, chunk: int | None = None
     return {"batched": lambda: dgmlib.log_marginal_likelihood(model, x, K=K, chunk=chunk),
             "library loop": lambda: library_loop(model, x, K),
             "lean loop": lambda: lean_loop(model, x, K),
-            "arithmetic floor": lambda: arithmetic_floor(model, x, K, chunk),
-            "none": lambda: None}[method]
+            "arithmetic floor": lambda: arithmetic_floor(model, x, K, chunk)}[method]
 
 
 def _status_kb(field: str) -> int:
@@ -141,10 +141,6 @@ def peak_memory(method: str, n: int, K: int, chunk: int | None, device: torch.de
     return json.loads(out.strip().splitlines()[-1])["peak"] / 2 ** 20
 
 
-def spread(values: list[float]) -> dict[str, float]:
-    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--n", type=int, default=10000, help="data points (digits: test split repeated)")
@@ -181,7 +177,7 @@ def main() -> None:
             times[m].append((time.perf_counter() - start) * args.n / points[m])  # seconds for N points
             print(f"round {r}: {m}: {times[m][-1]:.2f} s for {args.n} points", flush=True)
     # speed-up of the batched estimator against each other method, per round (same round, same machine state)
-    ratios = {m: spread([t / b for t, b in zip(times[m], times["batched"])]) for m in METHODS if m != "batched"}
+    ratios = {m: spread(per_round(times[m], times["batched"])) for m in METHODS if m != "batched"}
     # memory does not depend on N (every method holds a fixed number of rows per pass): on 100 points
     memory = {m: peak_memory(m, min(args.n, 100), args.K, args.chunk, device) for m in METHODS}
     scaling = []
@@ -220,8 +216,7 @@ def render(r: dict) -> str:
              "estimator's (median, min-max over rounds) | peak memory MiB |",
              "|---|---|---|---|---|---|"]
     for m, label in r["methods"].items():
-        t = spread(r["seconds"][m])
-        s = r["speedup"].get(m)
+        t, s = spread(r["seconds"][m]), r["speedup"].get(m)
         ratio = "1 (reference)" if s is None else f"{s['median']:.2f}x ({s['min']:.2f}-{s['max']:.2f})"
         lines.append(f"| {label} | {r['points'][m]} | {t['median']:.2f} | {t['min']:.2f}-{t['max']:.2f} | "
                      f"{ratio} | {r['memory_mib'][m]:.0f} |")

@@ -31,6 +31,7 @@ import dgmlib
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from machine import describe  # noqa: E402
+from rounds import fmt, per_round  # noqa: E402
 
 OUT = pathlib.Path(__file__).resolve().parent / "out"
 
@@ -83,12 +84,6 @@ def measure(name, x, make_model, batch_size, repeats, device, sync):
     return {"data": name, "batch": batch_size, "inner": inner, "seconds": times}
 
 
-def ratio(case: dict, a: str, b: str) -> dict[str, float]:
-    """Epoch time of method a over method b, per round: median, min, max."""
-    r = [ta / tb for ta, tb in zip(case["seconds"][a], case["seconds"][b])]
-    return {"median": statistics.median(r), "min": min(r), "max": max(r)}
-
-
 def render(result: dict) -> str:
     lines = [f"# B1: one training epoch (seconds), {result['repeats']} interleaved rounds "
              "(each times at least 0.5 s of epochs)", "", result["machine"], "",
@@ -96,9 +91,9 @@ def render(result: dict) -> str:
              "|---|---|---|---|---|---|"]
     for case in result["cases"]:
         for m, t in case["seconds"].items():
-            r = ratio(case, m, "compute floor")
+            r = per_round(t, case["seconds"]["compute floor"])
             lines.append(f"| {case['data']} | {case['batch']} | {m} | {statistics.median(t):.3f} | "
-                         f"{min(t):.3f}-{max(t):.3f} | {r['median']:.3f} ({r['min']:.3f}-{r['max']:.3f}) |")
+                         f"{min(t):.3f}-{max(t):.3f} | {fmt(r)} |")
     return "\n".join(lines) + "\n"
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import pathlib
 import statistics
+import sys
 
 import matplotlib
 
@@ -18,6 +19,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from rounds import fmt, per_round  # noqa: E402
+
 OUT, BOOK = HERE / "out", HERE.parent / "book"
 FIT_OVER_FLOOR = 1.15   # B1 targets (issue 8)
 GPU_FIT_OVER_LOADER = 5.0
@@ -29,11 +33,7 @@ def demote(text: str) -> str:
 
 
 def ratios(case: dict, a: str, b: str) -> list[float]:
-    return [ta / tb for ta, tb in zip(case["seconds"][a], case["seconds"][b])]
-
-
-def fmt(values: list[float], digits: int = 3) -> str:
-    return f"{statistics.median(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"
+    return per_round(case["seconds"][a], case["seconds"][b])
 
 
 def b1_verdicts(result: dict) -> list[str]:

@@ -6,6 +6,7 @@ __version__ = "0.1.0"
 
 from .autoregressive import ARDecoder
 from .config import budget, device, is_quick, seed_everything
+from .nets import encoder_stats, eval_mode
 from .data import Dataset, batches, load
 from .dequantization import (DequantizedFlow, VariationalDequantizer, build_dequantized_flow,
                              dequantize, quantize, uniform_dequantization_bound)
@@ -29,7 +30,7 @@ from .shapes import Shapes, load_shapes
 from .train import History, evaluate, fit, load as load_checkpoint, save as save_checkpoint
 
 __all__ = [
-    "__version__", "budget", "device", "is_quick", "seed_everything",
+    "__version__", "budget", "device", "is_quick", "seed_everything", "encoder_stats", "eval_mode",
     "ARDecoder",
     "Dataset", "batches", "load",
     "DequantizedFlow", "VariationalDequantizer", "build_dequantized_flow", "dequantize", "quantize",

@@ -6,7 +6,8 @@ dimensions is allowed, so a decoder takes the [K, batch, d] importance samples i
 """
 from __future__ import annotations
 
-from typing import Sequence
+import contextlib
+from typing import Iterator, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -15,6 +16,37 @@ ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "elu": nn.ELU, "gelu": nn.GELU}
 
 # Clamp the log-variance to keep exp(logvar) finite in float32 (sigma in [2e-4, 150]).
 LOGVAR_MIN, LOGVAR_MAX = -17.0, 10.0
+
+
+@contextlib.contextmanager
+def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
+    """Inside the block ``model`` is in eval mode; its previous mode is restored afterwards, also
+    when the block raises.
+
+    Example:
+        >>> with eval_mode(model):          # doctest: +SKIP
+        ...     ll = model.log_weights(x, 100)
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
+
+
+@torch.no_grad()
+def encoder_stats(encoder: nn.Module, x: Tensor, batch_size: int = 4096) -> tuple[Tensor, Tensor]:
+    r"""The Gaussian posterior parameters :math:`(\mu_\phi(x_i), \log\sigma^2_\phi(x_i))` of every
+    row of x, computed in batches of ``batch_size`` rows (memory bounded), without gradients.
+
+    Shapes:
+        x: [N, D] -> (mu [N, d], logvar [N, d])
+    """
+    if int(batch_size) < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    stats = [encoder(xb) for xb in torch.split(x, int(batch_size))]
+    return torch.cat([s[0] for s in stats]), torch.cat([s[1] for s in stats])
 
 
 def mlp(sizes: Sequence[int], activation: str = "relu") -> nn.Sequential:

@@ -36,19 +36,16 @@ test: setup
 	$(MAKE) --no-print-directory test-float64
 
 test-float64: setup
-	$(PYTEST) -n $(WORKERS) --dist loadfile -q --dtype float64 tests \
-		--ignore=tests/test_exercises.py --ignore=tests/test_book.py --ignore=tests/test_site.py \
-		--ignore=tests/test_colab_setup.py
+	$(PYTEST) -n $(WORKERS) --dist loadfile -q --dtype float64 tests/lib
 
 ## The built book in headless Chromium (after `make book`; needs chromium and chromium-driver):
 ## math typeset, images loaded, no error boxes, Colab links; screenshots in _build/screenshots.
 test-site: setup
-	DGMLIB_REQUIRE_BROWSER=1 $(PYTEST) -q tests/test_site.py
+	DGMLIB_REQUIRE_BROWSER=1 $(PYTEST) -q tests/book/test_site.py
 
-## dgmlib tests only (seconds)
+## dgmlib tests only (tests/lib, seconds to a few minutes)
 test-fast: setup
-	$(PYTEST) -q tests --ignore=tests/test_exercises.py --ignore=tests/test_colab_setup.py \
-		--ignore=tests/test_site.py
+	$(PYTEST) -q tests/lib
 
 ## Regenerate the student notebooks and autograders from the exercise masters.
 exercises: setup

@@ -27,7 +27,8 @@ from .priors import (PRIORS, AggregatePosterior, FlowPrior, MixtureOfGaussians, 
 from .report import format_table, markdown_table, show_table
 from .schedules import Constant, Cyclical, LinearWarmup, make_schedule
 from .shapes import Shapes, load_shapes
-from .train import History, evaluate, fit, load as load_checkpoint, save as save_checkpoint
+from .checkpoints import load as load_checkpoint, save as save_checkpoint
+from .train import History, evaluate, fit
 
 __all__ = [
     "__version__", "budget", "device", "is_quick", "seed_everything", "encoder_stats", "eval_mode",

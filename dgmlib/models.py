@@ -46,7 +46,7 @@ class VAE(nn.Module):
         prior: a module with ``log_prob(z)`` and ``sample(n)`` (default :class:`~dgmlib.priors.StandardNormal`).
         likelihood: "bernoulli", "gaussian" or a module with ``log_prob(x, params)``, ``mean(params)``.
         config: the keyword arguments of :func:`build_vae` that rebuild this model (set by the
-            builders; needed by :func:`dgmlib.train.save`).
+            builders; needed by :func:`dgmlib.checkpoints.save`).
         flow: optional normalizing flow applied to the encoder's sample (see :mod:`dgmlib.flows`):
             :math:`z_K = f(z_0)`, :math:`\\log q(z_K|x) = \\log q(z_0|x) - \\log|\\det \\partial f / \\partial z_0|`.
         amortized_flow: pass the encoder's last hidden layer as the flow's ``context``, so the

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .train import History
+from .history import History
 
 
 def _to_numpy(x: Tensor) -> np.ndarray:

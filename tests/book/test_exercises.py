@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 import nbformat
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("exercises_build", ROOT / "exercises" / "build.py")
 build = importlib.util.module_from_spec(_spec)
 _dont_write, sys.dont_write_bytecode = sys.dont_write_bytecode, True  # no exercises/__pycache__
@@ -80,9 +80,9 @@ def correct_answer(source: str) -> str:
 # ---------------------------------------------------------------- wrong answers
 
 def _load_wrong_answers() -> tuple[dict, dict]:
-    """tests/wrong_answers/<set>.py defines WRONG and BROKEN for exercises/<set>."""
+    """tests/book/wrong_answers/<set>.py defines WRONG and BROKEN for exercises/<set>."""
     wrong, broken = {}, {}
-    for path in sorted((ROOT / "tests" / "wrong_answers").glob("*.py")):
+    for path in sorted((ROOT / "tests" / "book" / "wrong_answers").glob("*.py")):
         spec = importlib.util.spec_from_file_location(f"wrong_answers_{path.stem}", path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)

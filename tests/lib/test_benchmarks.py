@@ -9,7 +9,7 @@ import torch
 import dgmlib
 from dgmlib.models import LinearGaussian
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "benchmarks"))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "benchmarks"))
 import bench_eval  # noqa: E402
 import publish  # noqa: E402
 

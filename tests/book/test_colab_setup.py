@@ -23,7 +23,7 @@ import venv
 import nbformat
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 import notebooks  # noqa: E402
 SETUP_MARKER = notebooks.SETUP_MARKER

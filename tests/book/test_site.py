@@ -24,7 +24,7 @@ import threading
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 import notebooks  # noqa: E402
 HTML = ROOT / "_build" / "html"

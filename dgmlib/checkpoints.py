@@ -1,0 +1,92 @@
+"""Checkpoints: a model's config and weights (and its training history) in one file.
+
+``save`` writes atomically (a temporary file beside the target, renamed over it); ``load``
+rebuilds the model from the stored config.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+
+import torch
+from .history import History
+from .models import VAE, build_vae
+
+CHECKPOINT_FORMAT = "dgmlib-checkpoint"
+CHECKPOINT_VERSION = 1
+
+
+def save(path: str | os.PathLike, model: VAE, history: History | None = None) -> None:
+    """Save the model's config and weights (and the history) to ``path``, atomically: the file is
+    written beside the target and renamed over it, so an interrupted save never leaves a
+    half-written checkpoint and an earlier one at ``path`` stays intact until the new one is complete.
+    """
+    config = getattr(model, "config", None)
+    if config is None:
+        raise ValueError("this model has no config to rebuild it from; build it with "
+                         "dgmlib.build_vae(...) to save it, or save model.state_dict() yourself")
+    from . import __version__
+    payload = {
+        "format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "dgmlib": __version__,
+        "config": dict(config),
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "history": history.as_dict() if history is not None else None,
+    }
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".ckpt-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(payload, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def load(path: str | os.PathLike, model: VAE | None = None,
+         device: torch.device | str | None = None) -> tuple[VAE, History | None]:
+    """Load a checkpoint written by :func:`save`.
+
+    Arguments:
+        model: load the weights into this model (its config must match the file's); by default
+            a new model is built from the stored config.
+        device: where to put a newly built model (default CPU).
+    Returns:
+        (model in eval mode, History or None)
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        ValueError: the file is corrupt, not a dgmlib checkpoint, or does not match ``model``.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no checkpoint at {path!r}")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:
+        raise ValueError(f"{path!r} is not a readable checkpoint (corrupt or truncated?): "
+                         f"{type(err).__name__}: {err}") from err
+    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{path!r} is not a dgmlib checkpoint (no '{CHECKPOINT_FORMAT}' header)")
+    if payload.get("version") != CHECKPOINT_VERSION:
+        raise ValueError(f"{path!r} has checkpoint version {payload.get('version')}, "
+                         f"this dgmlib reads version {CHECKPOINT_VERSION}")
+    config = payload["config"]
+    if model is None:
+        model = build_vae(**config).to(device or "cpu")
+    elif getattr(model, "config", None) != config:
+        raise ValueError(f"{path!r} holds a model with config {config}, which does not match the "
+                         f"given model's config {getattr(model, 'config', None)}")
+    p = next(model.parameters())
+    state = {k: v.to(device=p.device, dtype=p.dtype if v.is_floating_point() else v.dtype)
+             for k, v in payload["state_dict"].items()}
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as err:
+        raise ValueError(f"the weights in {path!r} do not fit the model: {err}") from err
+    history = History.from_dict(payload["history"]) if payload.get("history") else None
+    return model.eval(), history

@@ -10,7 +10,7 @@ Every ``exercises/<set>/<name>-master.ipynb`` gives
 
     python exercises/build.py            # rebuild every set
     python exercises/build.py --check    # exit 1 if the committed student files are stale
-    python exercises/build.py exercises/01_elbo/elbo-master.ipynb   # one set
+    python exercises/build.py exercises/02_elbo/elbo-master.ipynb   # one set
 
 ``otter assign`` also runs every test (public and hidden) on the solutions and fails if one fails.
 The student notebook is post-processed: it is renamed (``elbo-master`` -> ``elbo``) and gets a first

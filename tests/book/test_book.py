@@ -54,3 +54,64 @@ def test_config_keeps_hidden_folders_out_and_has_colab_and_the_repository():
     assert "only_build_toc_files: true" in text
     assert "colab_url: https://colab.research.google.com" in text
     assert 'path_to_book: ""' in text
+
+
+# ---------------------------------------------------------------- the chapters' exercise sets
+
+EXERCISES = ROOT / "exercises"
+SETS = sorted(p.parent for p in EXERCISES.glob("*/*-master.ipynb"))
+BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
+
+
+def _github() -> tuple[str, str]:
+    """(https://github.com/<owner>/<repo>, branch), from _config.yml."""
+    return notebooks.repository_url().rstrip("/").removesuffix(".git"), notebooks.repository_branch()
+
+
+def test_there_are_exercise_sets_and_every_folder_is_one():
+    assert len(SETS) >= 8
+    folders = sorted(p for p in EXERCISES.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+    assert folders == SETS, "every folder of exercises/ holds one <topic>-master.ipynb"
+
+
+@pytest.mark.parametrize("folder", SETS, ids=lambda p: p.name)
+def test_exercise_set_is_named_after_its_chapter(folder):
+    match = re.fullmatch(r"(\d\d)_([a-z0-9_]+)", folder.name)
+    assert match, f"exercises/{folder.name}: name it NN_topic, as its chapter book/NN_topic.ipynb"
+    number, topic = match.groups()
+    chapters = {p.stem for p in NOTEBOOKS}
+    assert folder.name in chapters, (f"exercises/{folder.name} has no chapter book/{folder.name}.ipynb; chapters "
+                                     f"numbered {number}: {sorted(c for c in chapters if c.startswith(number + '_'))}, "
+                                     f"about {topic}: {sorted(c for c in chapters if c.endswith('_' + topic))}")
+    masters = [p.name for p in folder.glob("*-master.ipynb")]
+    assert masters == [f"{topic}-master.ipynb"], masters
+    assert (folder / "student" / f"{topic}.ipynb").is_file()
+    assert (ROOT / "tests" / "book" / "wrong_answers" / f"{folder.name}.py").is_file()
+
+
+@pytest.mark.parametrize("folder", SETS, ids=lambda p: p.name)
+def test_chapter_ends_with_a_link_to_its_set_and_a_colab_badge(folder):
+    url, branch = _github()
+    student = f"exercises/{folder.name}/student/{folder.name.split('_', 1)[1]}.ipynb"
+    colab = url.replace("https://github.com/", "https://colab.research.google.com/github/", 1) + \
+        f"/blob/{branch}/{student}"
+    chapter = ROOT / "book" / f"{folder.name}.ipynb"
+    assert chapter.is_file(), f"exercises/{folder.name} has no chapter {chapter.name}"
+    nb = json.loads(chapter.read_text())
+    # the closing cell is the list of dgmlib code (tools/notebooks.py); the exercises come just before it
+    cell = nb["cells"][-2]
+    text = notebooks._source(cell)
+    assert cell["cell_type"] == "markdown" and text.startswith("## Exercises"), \
+        "end the chapter (before the dgmlib list) with an '## Exercises' markdown cell"
+    assert f"[`exercises/{folder.name}`]({url}/tree/{branch}/exercises/{folder.name})" in text
+    assert f"[![Open In Colab]({BADGE})]({colab})" in text
+    assert "{doc}" not in text, "exercises/ is not in the book: plain URLs, no {doc} role"
+
+
+def test_the_book_names_only_existing_exercise_sets():
+    names = {p.name for p in SETS}
+    for page in sorted((ROOT / "book").glob("*.ipynb")) + sorted((ROOT / "book").glob("*.md")):
+        for name in re.findall(r"exercises/(\d\d_[a-z0-9_]+)", page.read_text()):
+            assert name in names, f"{page.name} names exercises/{name}, which does not exist"
+    with_set = {json.loads(p.read_text())["cells"][-2].get("id") == "exercises" and p.stem for p in NOTEBOOKS}
+    assert with_set - {False} == names, "an '## Exercises' cell exactly in the chapters with a set"

@@ -28,7 +28,7 @@ _spec.loader.exec_module(build)
 sys.dont_write_bytecode = _dont_write
 
 MASTERS = build.masters()
-ELBO = ROOT / "exercises" / "01_elbo" / "elbo-master.ipynb"
+ELBO = ROOT / "exercises" / "02_elbo" / "elbo-master.ipynb"
 # concurrent otter processes (each one starts a kernel that imports torch): one per core, since
 # more kernels starting at once on a loaded machine die before they answer (seen in CI)
 PARALLEL = max(1, min(4, os.cpu_count() or 1))

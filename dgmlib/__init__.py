@@ -4,7 +4,6 @@ The public names; see each module for the equations.
 """
 __version__ = "0.1.0"
 
-from .autoregressive import ARDecoder
 from .config import budget, device, is_quick, seed_everything
 from .nets import encoder_stats, eval_mode
 from .data import Dataset, batches, load
@@ -16,14 +15,14 @@ from .distributions import (BernoulliLikelihood, DiscretizedLogisticLikelihood, 
                             gaussian_log_prob, kl_normal, log_mean_exp, log_mean_normal,
                             log_sigmoid_difference)
 from .importance import importance_resample
-from .metrics import (Surgery, active_units, aggregate_posterior_log_prob, bits_per_dim,
-                      discrete_log_likelihood, elbo_surgery, log_marginal_likelihood,
+from .metrics import (Surgery, active_units, active_units_per_level, aggregate_posterior_log_prob, bits_per_dim,
+                      discrete_log_likelihood, elbo_surgery, log_marginal_likelihood, marginal_kl,
                       nats_from_bits_per_dim, unit_cube_log_density)
-from .models import VAE, LinearGaussian, Terms, build_vae
+from .models import (VAE, ARDecoder, HierarchicalVAE, LatentVariableModel, LinearGaussian, Model, Terms,
+                     flow_prior_as_posterior_flow)
+from .builders import REGISTRIES, build, build_vae, from_config
 from .objectives import AnnealedELBO, beta_elbo, elbo, free_bits_elbo, iwae_bound, kl_per_group
-from .hierarchical import HierarchicalVAE, active_units_per_level
-from .priors import (PRIORS, AggregatePosterior, FlowPrior, MixtureOfGaussians, StandardNormal, VampPrior,
-                     flow_prior_as_posterior_flow, make_prior, marginal_kl)
+from .priors import PRIORS, AggregatePosterior, FlowPrior, MixtureOfGaussians, StandardNormal, VampPrior
 from .report import format_table, markdown_table, show_table
 from .schedules import Constant, Cyclical, LinearWarmup, make_schedule
 from .shapes import Shapes, load_shapes
@@ -43,12 +42,13 @@ __all__ = [
     "importance_resample",
     "Surgery", "active_units", "aggregate_posterior_log_prob", "bits_per_dim", "discrete_log_likelihood",
     "elbo_surgery", "log_marginal_likelihood", "nats_from_bits_per_dim", "unit_cube_log_density",
-    "VAE", "LinearGaussian", "Terms", "build_vae",
+    "Model", "LatentVariableModel", "VAE", "LinearGaussian", "Terms", "flow_prior_as_posterior_flow",
+    "REGISTRIES", "build", "build_vae", "from_config",
     "AnnealedELBO", "beta_elbo", "elbo", "free_bits_elbo", "iwae_bound", "kl_per_group",
     "Constant", "Cyclical", "LinearWarmup", "make_schedule",
-    "HierarchicalVAE", "active_units_per_level",
+    "HierarchicalVAE",
     "PRIORS", "AggregatePosterior", "FlowPrior", "MixtureOfGaussians", "StandardNormal", "VampPrior",
-    "flow_prior_as_posterior_flow", "make_prior", "marginal_kl",
+    "marginal_kl", "active_units_per_level",
     "format_table", "markdown_table", "show_table",
     "Shapes", "load_shapes",
     "History", "evaluate", "fit", "load_checkpoint", "save_checkpoint",

@@ -1,35 +1,53 @@
 """Checkpoints: a model's config and weights (and its training history) in one file.
 
 ``save`` writes atomically (a temporary file beside the target, renamed over it); ``load``
-rebuilds the model from the stored config.
+rebuilds the model from the stored config with :func:`dgmlib.builders.from_config`, so every
+model kind a builder made (VAE, HierarchicalVAE, DequantizedFlow) loads back.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 
 import torch
+from torch import Tensor
+
+from .builders import from_config
 from .history import History
-from .models import VAE, build_vae
+from .models import Model
 
 CHECKPOINT_FORMAT = "dgmlib-checkpoint"
-CHECKPOINT_VERSION = 1
+CHECKPOINT_VERSION = 2   # 2: content hash, model class and dtype stored
 
 
-def save(path: str | os.PathLike, model: VAE, history: History | None = None) -> None:
+def content_hash(state: dict[str, Tensor]) -> str:
+    """SHA-256 of a state dict: every key, dtype, shape and the raw bytes of every tensor, in key order."""
+    h = hashlib.sha256()
+    for key in sorted(state):
+        t = state[key].detach().cpu().contiguous()
+        h.update(f"{key}|{t.dtype}|{tuple(t.shape)}|".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
+
+def save(path: str | os.PathLike, model: Model, history: History | None = None) -> None:
     """Save the model's config and weights (and the history) to ``path``, atomically: the file is
     written beside the target and renamed over it, so an interrupted save never leaves a
     half-written checkpoint and an earlier one at ``path`` stays intact until the new one is complete.
     """
     config = getattr(model, "config", None)
     if config is None:
-        raise ValueError("this model has no config to rebuild it from; build it with "
-                         "dgmlib.build_vae(...) to save it, or save model.state_dict() yourself")
+        raise ValueError(f"this {type(model).__name__} has no config to rebuild it from; build it with a "
+                         "builder (dgmlib.build_vae, dgmlib.HierarchicalVAE, dgmlib.build_dequantized_flow, "
+                         "dgmlib.build(...)) to save it, or save model.state_dict() yourself")
     from . import __version__
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    p = next(model.parameters())
     payload = {
         "format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "dgmlib": __version__,
-        "config": dict(config),
-        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "config": dict(config), "model_class": type(model).__name__, "dtype": str(p.dtype).removeprefix("torch."),
+        "state_dict": state, "sha256": content_hash(state),
         "history": history.as_dict() if history is not None else None,
     }
     path = os.fspath(path)
@@ -48,19 +66,20 @@ def save(path: str | os.PathLike, model: VAE, history: History | None = None) ->
         raise
 
 
-def load(path: str | os.PathLike, model: VAE | None = None,
-         device: torch.device | str | None = None) -> tuple[VAE, History | None]:
+def load(path: str | os.PathLike, model: Model | None = None,
+         device: torch.device | str | None = None) -> tuple[Model, History | None]:
     """Load a checkpoint written by :func:`save`.
 
     Arguments:
         model: load the weights into this model (its config must match the file's); by default
             a new model is built from the stored config.
-        device: where to put a newly built model (default CPU).
+        device: where to put a newly built model (default CPU); it gets the dtype it was saved in.
     Returns:
         (model in eval mode, History or None)
     Raises:
         FileNotFoundError: no file at ``path``.
-        ValueError: the file is corrupt, not a dgmlib checkpoint, or does not match ``model``.
+        ValueError: the file is corrupt (its content hash does not match) or truncated, not a dgmlib
+            checkpoint, or does not match ``model``.
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
@@ -75,15 +94,23 @@ def load(path: str | os.PathLike, model: VAE | None = None,
     if payload.get("version") != CHECKPOINT_VERSION:
         raise ValueError(f"{path!r} has checkpoint version {payload.get('version')}, "
                          f"this dgmlib reads version {CHECKPOINT_VERSION}")
+    state = payload.get("state_dict")
+    if not isinstance(state, dict) or payload.get("sha256") != content_hash(state):
+        raise ValueError(f"{path!r} is corrupt: its weights do not match the content hash stored with them")
     config = payload["config"]
     if model is None:
-        model = build_vae(**config).to(device or "cpu")
+        model = from_config(config)
+        if payload.get("model_class") not in (None, type(model).__name__):
+            raise ValueError(f"{path!r} holds a {payload['model_class']}, but its config builds a "
+                             f"{type(model).__name__}")
+        dtype = getattr(torch, payload.get("dtype", "float32"))
+        model = model.to(device=device or "cpu", dtype=dtype)
     elif getattr(model, "config", None) != config:
         raise ValueError(f"{path!r} holds a model with config {config}, which does not match the "
                          f"given model's config {getattr(model, 'config', None)}")
     p = next(model.parameters())
     state = {k: v.to(device=p.device, dtype=p.dtype if v.is_floating_point() else v.dtype)
-             for k, v in payload["state_dict"].items()}
+             for k, v in state.items()}
     try:
         model.load_state_dict(state)
     except RuntimeError as err:

@@ -57,7 +57,7 @@ QUICK_SETTINGS = CollapseSettings(seeds=(0,), z_dim=4, encoder_hidden=(32,), dec
 def build_model(s: CollapseSettings, setting: str, x_dim: int) -> nn.Module:
     """The VAE of ``setting`` (one of :data:`SETTINGS`): MLP encoder, standard normal prior, and a
     factorized MLP decoder or an :class:`~dgmlib.autoregressive.ARDecoder`."""
-    from .autoregressive import ARDecoder
+    from .models import ARDecoder
     from .models import VAE
     from .nets import mlp_decoder, mlp_encoder
     from .priors import StandardNormal

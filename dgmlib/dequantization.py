@@ -27,8 +27,8 @@ from typing import Callable, NamedTuple, Sequence
 import torch
 from torch import Tensor, nn
 
-from .distributions import LOG_2PI
-from .flows import AffineCoupling, Compose, Sigmoid
+from .flows import AffineCoupling, Compose, FlowDistribution, Sigmoid
+from .models.base import Model, check_samples
 
 DEQUANTIZATIONS = ("uniform", "variational")
 
@@ -82,7 +82,9 @@ def uniform_dequantization_bound(log_density: Callable[[Tensor], Tensor], x: Ten
         x: [B, D] -> [B] (nats)
     """
     k = quantize(x, levels)
-    u = torch.rand((int(K), *k.shape), generator=generator, dtype=x.dtype, device="cpu").to(x.device)
+    # the noise is drawn where the generator lives (the data's device when there is none)
+    where = x.device if generator is None else generator.device
+    u = torch.rand((check_samples(K), *k.shape), generator=generator, dtype=x.dtype, device=where).to(x.device)
     return log_density(dequantize(k, u, levels)).mean(0) - k.shape[-1] * math.log(levels)
 
 
@@ -125,22 +127,17 @@ class VariationalDequantizer(nn.Module):
     def __init__(self, dim: int, layers: int = 4, hidden: Sequence[int] = (64,)):
         super().__init__()
         self.dim = int(dim)
-        self.flow = Compose(*coupling_stack(self.dim, layers, hidden, context_dim=self.dim), Sigmoid(self.dim))
+        self.noise = FlowDistribution(
+            Compose(*coupling_stack(self.dim, layers, hidden, context_dim=self.dim), Sigmoid(self.dim)), self.dim)
 
     def forward(self, x: Tensor, K: int = 1) -> tuple[Tensor, Tensor]:
-        eps = torch.randn(int(K), *x.shape, dtype=x.dtype, device=x.device)
-        u, log_det = self.flow(eps, context=2 * x - 1)
-        return u, standard_normal_log_prob(eps) - log_det
+        eps = torch.randn(check_samples(K), *x.shape, dtype=x.dtype, device=x.device)
+        u, log_det = self.noise.flow(eps, context=2 * x - 1)
+        return u, self.noise.base.log_prob(eps) - log_det
 
     def log_prob(self, u: Tensor, x: Tensor) -> Tensor:
-        """:math:`\\log q(u \\mid x)` at given noise values in (0, 1), by the inverse flow."""
-        eps, log_det = self.flow.inverse(u, context=2 * x - 1)
-        return standard_normal_log_prob(eps) + log_det
-
-
-def standard_normal_log_prob(e: Tensor) -> Tensor:
-    r""":math:`\log \mathcal N(e; 0, I)` summed over the last dimension. Shapes: [..., D] -> [...]."""
-    return -0.5 * (e.pow(2) + LOG_2PI).sum(-1)
+        r""":math:`\\log q(u \\mid x)` at given noise values in (0, 1), by the inverse flow."""
+        return self.noise.log_prob(u, context=2 * x - 1)
 
 
 class DequantizationTerms(NamedTuple):
@@ -152,11 +149,11 @@ class DequantizationTerms(NamedTuple):
 
     @property
     def log_w(self) -> Tensor:
-        """Log importance weights [K, B]: :math:`\\log p(y) - D\\log L - \\log q(u|x)`."""
+        r"""Log importance weights [K, B]: :math:`\\log p(y) - D\\log L - \\log q(u|x)`."""
         return self.log_density - self.offset - self.log_q
 
 
-class DequantizedFlow(nn.Module):
+class DequantizedFlow(Model):
     r"""A normalizing flow on the unit cube as a model of L-level data, trained and evaluated
     through a dequantization bound (uniform or variational).
 
@@ -193,42 +190,40 @@ class DequantizedFlow(nn.Module):
         super().__init__()
         if isinstance(dequantizer, str) and dequantizer != "uniform":
             raise ValueError(f"dequantizer must be 'uniform' or a module, got {dequantizer!r}")
-        self.flow, self.dim, self.levels = flow, int(dim), int(levels)
+        self.dim, self.levels = int(dim), int(levels)
+        self.x_dim = self.dim
+        self.density = FlowDistribution(flow, self.dim)           # on R^D, read through the logit
         self.dequantizer = None if dequantizer == "uniform" else dequantizer
         self.squash = Sigmoid(self.dim, alpha)
         self.config = config
 
+    @property
+    def flow(self) -> nn.Module:
+        r"""The flow of the density on :math:`\\mathbb R^D` (sampling direction)."""
+        return self.density.flow
+
     def log_density(self, y: Tensor) -> Tensor:
-        """:math:`\\log p(y)` for y in the unit cube. Shapes: [..., D] -> [...]."""
+        r""":math:`\\log p(y)` for y in the unit cube. Shapes: [..., D] -> [...]."""
         z, log_det_logit = self.squash.inverse(y)
-        e, log_det_flow = self.flow.inverse(z)
-        return standard_normal_log_prob(e) + log_det_flow + log_det_logit
+        return self.density.log_prob(z) + log_det_logit
 
     def terms(self, x: Tensor, K: int = 1) -> DequantizationTerms:
         """K noise draws per data point and every term of the log weights (see the class doc)."""
-        if x.dim() != 2 or x.shape[-1] != self.dim:
-            raise ValueError(f"x must be [batch, {self.dim}] grey levels in [0, 1], got shape {tuple(x.shape)}")
-        if int(K) < 1:
-            raise ValueError(f"K must be a positive number of noise draws, got {K}")
+        self.check_input(x)
+        K = check_samples(K)
         k = quantize(x, self.levels)
         if self.dequantizer is None:
-            u = torch.rand(int(K), *x.shape, dtype=x.dtype, device=x.device)
-            log_q = x.new_zeros(int(K), x.shape[0])
+            u = torch.rand(K, *x.shape, dtype=x.dtype, device=x.device)
+            log_q = x.new_zeros(K, x.shape[0])
         else:
-            u, log_q = self.dequantizer(x, int(K))
+            u, log_q = self.dequantizer(x, K)
         log_py = self.log_density(dequantize(k, u, self.levels))
         return DequantizationTerms(log_py, log_q, u, self.dim * math.log(self.levels))
-
-    def log_weights(self, x: Tensor, K: int = 1) -> Tensor:
-        """Log importance weights [K, B] of the noise (see :class:`DequantizationTerms`)."""
-        return self.terms(x, K).log_w
 
     @torch.no_grad()
     def sample(self, n: int) -> Tensor:
         """n images: y = sigmoid-squashed flow sample, quantized to its bin, k / (L - 1). Shape [n, D]."""
-        p = next(self.parameters())
-        e = torch.randn(int(n), self.dim, dtype=p.dtype, device=p.device)
-        y, _ = self.squash(self.flow(e)[0])
+        y, _ = self.squash(self.density.sample(n))
         k = torch.floor(y * self.levels).clamp(0, self.levels - 1)
         return k / (self.levels - 1)
 
@@ -241,7 +236,7 @@ def build_dequantized_flow(dim: int, levels: int, dequantization: str = "uniform
     couplings squashed by a sigmoid); rebuilt by the same call from its ``config``."""
     if dequantization not in DEQUANTIZATIONS:
         raise ValueError(f"unknown dequantization {dequantization!r}; choose one of {', '.join(DEQUANTIZATIONS)}")
-    config = dict(dim=int(dim), levels=int(levels), dequantization=dequantization, layers=int(layers),
+    config = dict(model="dequantized_flow", dim=int(dim), levels=int(levels), dequantization=dequantization, layers=int(layers),
                   hidden=[int(h) for h in hidden], deq_layers=int(deq_layers),
                   deq_hidden=[int(h) for h in deq_hidden], alpha=float(alpha))
     deq = "uniform" if dequantization == "uniform" else VariationalDequantizer(dim, deq_layers, deq_hidden)

@@ -51,7 +51,7 @@ QUICK_SETTINGS = DequantizationSettings(seeds=(0,), flow_layers=2, flow_hidden=(
 def build_model(s: DequantizationSettings, name: str, dim: int, levels: int) -> torch.nn.Module:
     """The model of row ``name``: "uniform" / "variational" (a dequantized flow) or "vae"."""
     from .dequantization import build_dequantized_flow
-    from .models import build_vae
+    from .builders import build_vae
 
     if name == "vae":
         likelihood = "discretized_logistic" if levels == 17 else f"discretized_logistic_{levels}"

@@ -21,6 +21,9 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
+from .nets import encoder_stats
+from .objectives import kl_term
+
 
 DIP_KINDS = ("i", "ii")
 
@@ -132,12 +135,7 @@ def dip_vae(model: nn.Module, x: Tensor, lambda_od: float = 10.0, lambda_d: floa
     if x.shape[0] < 2:
         raise ValueError("the DIP-VAE regularizer needs a batch of at least 2 examples")
     terms = model.terms(x, K)
-    prior_kl = getattr(model.prior, "kl", None)
-    if analytic_kl and prior_kl is not None and getattr(model, "flow", None) is None:
-        kl = prior_kl(terms.mu, terms.logvar)                       # closed form [B]
-    else:
-        kl = (terms.log_qz - terms.log_pz).mean(0)                  # Monte Carlo [B]
-    elbo = terms.log_px_z.mean(0) - kl
+    elbo = terms.log_px_z.mean(0) - kl_term(model, terms, analytic_kl)   # closed form or Monte Carlo [B]
     reg = dip_regularizer(dip_covariance(terms.mu, terms.logvar, kind), lambda_od, lambda_d)
     return elbo - reg
 
@@ -242,7 +240,7 @@ def mutual_info_gap(latents: Tensor, factors: Tensor, bins: int = 20) -> MIG:
 @torch.no_grad()
 def encode_means(model: nn.Module, x: Tensor, batch_size: int = 4096) -> Tensor:
     """Posterior means :math:`\\mu_\\phi(x)` of a VAE's encoder, batched. Shapes: [N, D] -> [N, d]."""
-    return torch.cat([model.encoder(xb)[0] for xb in torch.split(x, batch_size)])
+    return encoder_stats(model.encoder, x, batch_size)[0]
 
 
 __all__ = ["covariance", "dip_covariance", "dip_terms", "dip_regularizer", "default_lambda_d", "dip_vae",

@@ -60,7 +60,7 @@ def objective_for(model_kind: str, value: float):
 
 def train_model(s: DisentanglementSettings, model_kind: str, value: float, seed: int, device: str = "cpu"):
     """(shapes data, trained model, history, seconds) for one setting and seed."""
-    from .models import build_vae
+    from .builders import build_vae
     from .shapes import load_shapes
     from .train import fit
 

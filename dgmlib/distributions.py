@@ -12,6 +12,8 @@ import torch
 from torch import Tensor, nn
 from torch.distributions import Bernoulli, Independent, Normal
 
+from .registry import Registry
+
 LOG_2PI = math.log(2 * math.pi)
 
 
@@ -110,6 +112,44 @@ def log_mean_normal(z: Tensor, mu: Tensor, logvar: Tensor, chunk: int = 512) -> 
         lse = torch.logsumexp(pair, dim=1)
         total = lse if total is None else torch.logaddexp(total, lse)
     return total - math.log(mu.shape[0])
+
+
+class StandardNormal(nn.Module):
+    r"""The standard normal :math:`\mathcal N(0, I_d)`: the VAE's default prior and the base of
+    every flow (:class:`dgmlib.flows.FlowDistribution`).
+
+    Arguments:
+        dim: size of z.
+    Shapes:
+        log_prob: z [..., dim] -> [...];  sample(n), rsample(n) -> [n, dim]
+    Example:
+        >>> StandardNormal(2).log_prob(torch.zeros(2))   # -log(2 pi)
+        tensor(-1.8379)
+    """
+
+    def __init__(self, dim: int):
+        super().__init__()
+        if int(dim) < 1:
+            raise ValueError(f"dim must be >= 1, got {dim}")
+        self.dim = int(dim)
+        # a buffer only to know the device and dtype the distribution lives on
+        self.register_buffer("_anchor", torch.zeros(()), persistent=False)
+
+    def log_prob(self, z: Tensor) -> Tensor:
+        if z.dim() == 0 or z.shape[-1] != self.dim:
+            raise ValueError(f"z must be [..., {self.dim}] ({self.dim} dimensions), got shape {tuple(z.shape)}")
+        return -0.5 * (z ** 2).sum(-1) - 0.5 * self.dim * LOG_2PI
+
+    def rsample(self, n: int) -> Tensor:
+        return torch.randn(int(n), self.dim, device=self._anchor.device, dtype=self._anchor.dtype)
+
+    @torch.no_grad()
+    def sample(self, n: int) -> Tensor:
+        return self.rsample(n)
+
+    def kl(self, mu: Tensor, logvar: Tensor) -> Tensor:
+        r"""Closed form :math:`\mathrm{KL}(\mathcal N(\mu, \sigma^2) \| \mathcal N(0, I))`, shape [...]."""
+        return kl_normal(mu, logvar)
 
 
 class BernoulliLikelihood(nn.Module):
@@ -287,18 +327,15 @@ class DiscretizedLogisticLikelihood(nn.Module):
         return k.to(params.dtype) / (self.levels - 1)
 
 
-LIKELIHOODS = {"bernoulli": BernoulliLikelihood, "gaussian": GaussianLikelihood,
-               "discretized_logistic": DiscretizedLogisticLikelihood}
+def _parse_likelihood(name: str) -> tuple[str, dict] | None:
+    """"discretized_logistic_<L>" -> ("discretized_logistic", {"levels": L})."""
+    levels = name.removeprefix("discretized_logistic_")
+    return ("discretized_logistic", {"levels": int(levels)}) if levels != name and levels.isdigit() else None
 
 
-def make_likelihood(name: str) -> nn.Module:
-    """The observation model called ``name``: "bernoulli", "gaussian", or "discretized_logistic"
-    (17 grey levels, the digits' ``load("digits", binarize=False)``); "discretized_logistic_<L>"
-    gives L levels, e.g. "discretized_logistic_256" for 8-bit images."""
-    if name.startswith("discretized_logistic_") and name.removeprefix("discretized_logistic_").isdigit():
-        return DiscretizedLogisticLikelihood(levels=int(name.removeprefix("discretized_logistic_")))
-    try:
-        return LIKELIHOODS[name]()
-    except KeyError:
-        raise ValueError(f"unknown likelihood {name!r}; choose one of {sorted(LIKELIHOODS)} "
-                         "or 'discretized_logistic_<levels>'") from None
+#: Observation models by name: "bernoulli", "gaussian", "discretized_logistic" (17 grey levels, the
+#: digits' ``load("digits", binarize=False)``), "discretized_logistic_<L>" for L levels (e.g. 256).
+LIKELIHOODS = Registry("likelihood", parse=_parse_likelihood)
+LIKELIHOODS.register("bernoulli")(BernoulliLikelihood)
+LIKELIHOODS.register("gaussian")(GaussianLikelihood)
+LIKELIHOODS.register("discretized_logistic")(DiscretizedLogisticLikelihood)

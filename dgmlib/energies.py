@@ -25,12 +25,13 @@ so :math:`\mathrm{KL}(q\|p) = \mathcal F(q) + \log Z`, with :math:`\log Z` from 
 from __future__ import annotations
 
 import math
-from typing import Callable, NamedTuple
+from typing import Callable
 
 import torch
 from torch import Tensor, nn
 
 from .config import seed_everything
+from .flows import FlowDistribution, FlowSample
 
 BOX = 4.0
 
@@ -88,26 +89,17 @@ def log_normalizer(energy: Callable[[Tensor], Tensor], lim: float = 4.5, n: int 
     return float(torch.logsumexp(-energy(points), 0)) + math.log(cell)
 
 
-class FlowSample(NamedTuple):
-    z: Tensor      # [n, 2] samples of q
-    log_q: Tensor  # [n]    their log-density under q
-
-
 def sample_flow(flow: nn.Module, n: int, dim: int = 2) -> FlowSample:
-    r"""z_0 ~ N(0, I), z = f(z_0), :math:`\log q(z) = \log \mathcal N(z_0) - \log|\det|`."""
-    p = next(flow.parameters(), None)
-    opts = dict(dtype=p.dtype, device=p.device) if p is not None else {}
-    z0 = torch.randn(n, dim, **opts)
-    z, log_det = flow(z0)
-    log_q0 = -0.5 * (z0 ** 2).sum(-1) - 0.5 * dim * math.log(2 * math.pi)
-    return FlowSample(z, log_q0 - log_det)
+    r"""z_0 ~ N(0, I), z = f(z_0), :math:`\log q(z) = \log \mathcal N(z_0) - \log|\det|`:
+    the draws and log-densities of :class:`~dgmlib.flows.FlowDistribution` (fields ``x``, ``log_p``)."""
+    return FlowDistribution(flow, dim).rsample_and_log_prob(n)
 
 
 def free_energy(flow: nn.Module, energy: Callable[[Tensor], Tensor], n: int = 4096) -> tuple[float, float]:
     r"""Monte Carlo :math:`\mathcal F(q) = \mathbb E_q[\log q(z) + U(z)]` and its standard error."""
     with torch.no_grad():
         s = sample_flow(flow, n)
-        values = s.log_q + energy(s.z)
+        values = s.log_p + energy(s.x)
     return float(values.mean()), float(values.std() / math.sqrt(n))
 
 
@@ -125,10 +117,10 @@ def fit_flow(flow: nn.Module, energy: Callable[[Tensor], Tensor], steps: int, ba
     for step in range(steps):
         beta = min(1.0, 0.01 + step / anneal_steps) if anneal_steps else 1.0
         s = sample_flow(flow, batch)
-        u = energy(s.z)
-        loss = (s.log_q + beta * u).mean()
+        u = energy(s.x)
+        loss = (s.log_p + beta * u).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        history.append((s.log_q + u).mean().detach())
+        history.append((s.log_p + u).mean().detach())
     return torch.stack(history).tolist() if history else []

@@ -98,7 +98,7 @@ FLOWS_QUICK = FlowSettings(seeds=(0,), posteriors=("gaussian", "planar", "sylves
 def _train(dataset: str, z_dim: int, hidden, activation: str, epochs: int, batch_size: int,
            lr: float, seed: int, objective: Callable, device: str, **model_options):
     from .data import load
-    from .models import build_vae
+    from .builders import build_vae
     from .train import fit
 
     data = load(dataset, device=device)

@@ -35,6 +35,8 @@ from typing import Callable, Iterable, NamedTuple
 import torch
 from torch import Tensor
 
+from .models import LatentVariableModel
+
 __all__ = ["GradientSNR", "GradientSamples", "gradient_snr", "reparameterization_gradient",
            "score_function_gradient"]
 
@@ -219,7 +221,7 @@ def gradient_snr(model: torch.nn.Module, x: Tensor, objective: Callable[[torch.n
     if int(repeats) < 2:
         raise ValueError(f"repeats must be at least 2 to estimate a standard deviation, got {repeats}")
     if params is None:
-        if hasattr(model, "encoder") and hasattr(model, "decoder"):
+        if isinstance(model, LatentVariableModel) and hasattr(model, "decoder"):
             params = {"encoder": model.encoder.parameters(), "decoder": model.decoder.parameters()}
         else:
             params = {"all": model.parameters()}

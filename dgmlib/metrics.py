@@ -1,4 +1,5 @@
-"""Evaluation: the marginal likelihood by importance sampling and active units."""
+"""Evaluation: the marginal likelihood by importance sampling, active units, ELBO surgery and the
+marginal KL, bits per dimension."""
 from __future__ import annotations
 
 import math
@@ -8,11 +9,8 @@ import torch
 from torch import Tensor, nn
 
 from .distributions import gaussian_log_prob, log_mean_normal
-
-
-def _batches(x: Tensor, size: int):
-    for start in range(0, x.shape[0], size):
-        yield x[start:start + size]
+from .models import HierarchicalVAE, LatentVariableModel, Model, VAE, check_samples
+from .nets import encoder_stats, eval_mode
 
 
 def default_pass_rows(device: torch.device | str) -> int:
@@ -46,24 +44,18 @@ def log_marginal_likelihood(model: nn.Module, x: Tensor, K: int = 5000, chunk: i
     """
     p = next(model.parameters(), None)
     rows = default_pass_rows(p.device if p is not None else "cpu")
-    chunk = min(int(K), rows) if chunk is None else int(chunk)
-    if K < 1 or chunk < 1:
-        raise ValueError(f"K and chunk must be positive, got K={K}, chunk={chunk}")
-    if batch_size is None:
-        batch_size = max(1, rows // chunk)
-    was_training = model.training
-    model.eval()
-    try:
+    K = check_samples(K)
+    chunk = min(K, rows) if chunk is None else check_samples(chunk, "chunk")
+    batch_size = max(1, rows // chunk) if batch_size is None else check_samples(batch_size, "batch_size")
+    with eval_mode(model):
         out = []
-        for xb in _batches(x, batch_size):
+        for xb in torch.split(x, batch_size):
             total = None
             for start in range(0, K, chunk):
                 lse = torch.logsumexp(model.log_weights(xb, min(chunk, K - start)), dim=0)
                 total = lse if total is None else torch.logaddexp(total, lse)
             out.append(total - math.log(K))
         return torch.cat(out)
-    finally:
-        model.train(was_training)
 
 
 class ActiveUnits(NamedTuple):
@@ -81,7 +73,7 @@ def active_units(model: nn.Module, x: Tensor, threshold: float = 0.01,
     Shapes:
         x: [N, D] -> ActiveUnits(count, variance [d])
     """
-    mu = torch.cat([model.encoder(xb)[0] for xb in _batches(x, batch_size)])
+    mu = encoder_stats(model.encoder, x, batch_size)[0]
     variance = mu.var(dim=0, unbiased=False)
     return ActiveUnits(int((variance > threshold).sum()), variance)
 
@@ -104,14 +96,29 @@ def aggregate_posterior_log_prob(model: nn.Module, x: Tensor, z: Tensor, chunk: 
     Shapes:
         x: [N, D], z: [M, d] -> [M]
     """
-    stats = [model.encoder(xb) for xb in torch.split(x, chunk)]
-    mu = torch.cat([s[0] for s in stats])
-    logvar = torch.cat([s[1] for s in stats])
+    mu, logvar = encoder_stats(model.encoder, x, chunk)
     return log_mean_normal(z, mu, logvar, chunk)
 
 
+def _surgery_sums(model: LatentVariableModel, x: Tensor, samples: int, chunk: int,
+                  reconstruction: bool) -> Tensor:
+    r"""Sums over all N x S draws :math:`z \sim q(z|x_i)` (``samples`` per point) of
+    [log p(x_i|z) (0 unless ``reconstruction``), log q(z|x_i), log q(z), log p(z)], chunk by chunk."""
+    mu, logvar = encoder_stats(model.encoder, x, chunk)
+    sums = torch.zeros(4, dtype=x.dtype, device=x.device)
+    for start in range(0, x.shape[0], chunk):
+        xb, m, lv = (t[start:start + chunk] for t in (x, mu, logvar))
+        z = m + torch.exp(0.5 * lv) * torch.randn(samples, *m.shape, dtype=m.dtype, device=m.device)
+        rec = model.likelihood.log_prob(xb, model.decode(z, xb)) if reconstruction else z.new_zeros(())
+        log_q_own = gaussian_log_prob(z, m, lv)                                 # [S, c]
+        log_q_agg = log_mean_normal(z.reshape(-1, z.shape[-1]), mu, logvar, chunk).reshape(z.shape[:-1])
+        log_p = model.prior.log_prob(z)
+        sums += torch.stack([t.sum() for t in (rec, log_q_own, log_q_agg, log_p)])
+    return sums / (samples * x.shape[0])
+
+
 @torch.no_grad()
-def elbo_surgery(model: nn.Module, x: Tensor, samples: int = 1, chunk: int = 512) -> Surgery:
+def elbo_surgery(model: VAE, x: Tensor, samples: int = 1, chunk: int = 512) -> Surgery:
     r"""ELBO surgery over a whole dataset (Hoffman & Johnson, 2016):
 
     .. math:: \frac1N \sum_{i=1}^N \mathrm{KL}(q(z|x_i) \| p(z))
@@ -128,29 +135,52 @@ def elbo_surgery(model: nn.Module, x: Tensor, samples: int = 1, chunk: int = 512
     Shapes:
         x: [N, D] -> Surgery of floats
     """
-    if getattr(model, "flow", None) is not None:
-        raise ValueError("elbo_surgery needs a Gaussian posterior q(z|x); this model has a posterior flow")
-    was_training = model.training
-    model.eval()
-    try:
-        stats = [model.encoder(xb) for xb in torch.split(x, chunk)]
-        mu = torch.cat([s[0] for s in stats])
-        logvar = torch.cat([s[1] for s in stats])
-        sums = torch.zeros(4, dtype=x.dtype, device=x.device)  # rec, log q(z|x), log q(z), log p(z)
-        for start in range(0, x.shape[0], chunk):
-            xb, m, lv = (t[start:start + chunk] for t in (x, mu, logvar))
-            z = m + torch.exp(0.5 * lv) * torch.randn(samples, *m.shape, dtype=m.dtype, device=m.device)
-            params = model.decode(z, xb) if hasattr(model, "decode") else model.decoder(z)
-            rec = model.likelihood.log_prob(xb, params)                         # [S, c]
-            log_q_own = gaussian_log_prob(z, m, lv)                             # [S, c]
-            log_q_agg = log_mean_normal(z.reshape(-1, z.shape[-1]), mu, logvar, chunk).reshape(z.shape[:-1])
-            log_p = model.prior.log_prob(z)
-            sums += torch.stack([t.sum() for t in (rec, log_q_own, log_q_agg, log_p)])
-        rec, own, agg, prior = (sums / (samples * x.shape[0])).tolist()
-        return Surgery(elbo=rec - (own - prior), reconstruction=rec, avg_kl=own - prior,
-                       mutual_info=own - agg, marginal_kl=agg - prior, log_n=math.log(x.shape[0]))
-    finally:
-        model.train(was_training)
+    if not isinstance(model, VAE) or model.flow is not None:
+        raise ValueError("elbo_surgery needs a VAE with a Gaussian posterior q(z|x) (no posterior flow); "
+                         f"got {type(model).__name__}" + (" with a posterior flow" if isinstance(model, VAE) else ""))
+    with eval_mode(model):
+        rec, own, agg, prior = _surgery_sums(model, x, check_samples(samples, "samples"), chunk, True).tolist()
+    return Surgery(elbo=rec - (own - prior), reconstruction=rec, avg_kl=own - prior,
+                   mutual_info=own - agg, marginal_kl=agg - prior, log_n=math.log(x.shape[0]))
+
+
+@torch.no_grad()
+def marginal_kl(model: LatentVariableModel, x: Tensor, samples: int = 1, chunk: int = 512) -> float:
+    r"""Monte Carlo estimate of the marginal KL of ELBO surgery (Hoffman & Johnson, 2016),
+
+    .. math:: \mathrm{KL}\big(q(z) \,\|\, p(z)\big) \approx \frac{1}{NS} \sum_{i=1}^N \sum_{s=1}^S
+              \big[\log q(z_{is}) - \log p(z_{is})\big], \qquad z_{is} \sim q(z|x_i),\quad
+              q(z) = \frac1N \sum_j q(z|x_j),
+
+    for the top-level encoder and prior of any latent-variable model (the top level of a
+    :class:`~dgmlib.models.HierarchicalVAE` as well as a one-level VAE, where it equals
+    ``elbo_surgery(...).marginal_kl`` for the same draws). Memory is bounded by ``chunk``.
+
+    Shapes:
+        x: [N, D] -> float (nats per data point)
+    """
+    if not isinstance(model, LatentVariableModel):
+        raise TypeError(f"marginal_kl needs a LatentVariableModel (encoder and prior), got {type(model).__name__}")
+    with eval_mode(model):
+        _, _, agg, prior = _surgery_sums(model, x, check_samples(samples, "samples"), chunk, False).tolist()
+    return agg - prior
+
+
+@torch.no_grad()
+def active_units_per_level(model: HierarchicalVAE, x: Tensor, threshold: float = 0.01,
+                           samples: int = 20) -> tuple[int, int]:
+    r"""Active units of each level (Burda et al., 2016): unit u is active when
+    :math:`\mathrm{Cov}_x(\mathbb E_q[z_u|x]) > 0.01`. Returns (count in z1, count in z2).
+
+    Shapes:
+        x: [N, D] -> (int, int)
+    """
+    if not isinstance(model, HierarchicalVAE):
+        raise TypeError(f"active_units_per_level needs a HierarchicalVAE, got {type(model).__name__}")
+    with eval_mode(model):
+        mu1, mu2 = model.posterior_means(x, samples)
+    return (int((mu1.var(0, unbiased=False) > threshold).sum()),
+            int((mu2.var(0, unbiased=False) > threshold).sum()))
 
 
 def bits_per_dim(nll_nats: Tensor | float, dim: int) -> Tensor | float:

@@ -9,19 +9,14 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .distributions import kl_normal, log_mean_exp
-from .priors import StandardNormal
+from .distributions import StandardNormal, kl_normal, log_mean_exp
+from .models import LatentVariableModel, VAE
 
 
-def _kl_term(model: nn.Module, terms, analytic_kl: bool) -> Tensor:
-    """KL(q(z|x) || p(z)) per example [B]: closed form where the prior has one, else Monte Carlo."""
+def kl_term(model: LatentVariableModel, terms, analytic_kl: bool) -> Tensor:
+    """KL(q(z|x) || p(z)) per example [B]: closed form where the model has one, else Monte Carlo."""
     if analytic_kl:
-        if getattr(model, "flow", None) is not None:
-            raise ValueError("a posterior flow has no closed-form KL; use analytic_kl=False")
-        kl = getattr(model.prior, "kl", None)
-        if kl is None:
-            raise ValueError(f"{type(model.prior).__name__} has no closed-form KL; use analytic_kl=False")
-        return kl(terms.mu, terms.logvar)
+        return model.analytic_kl(terms.mu, terms.logvar)
     return (terms.log_qz - terms.log_pz).mean(0)
 
 
@@ -41,7 +36,7 @@ def elbo(model: nn.Module, x: Tensor, K: int = 1, analytic_kl: bool = False) -> 
     terms = model.terms(x, K)
     if not analytic_kl:
         return terms.log_w.mean(0)
-    return terms.log_px_z.mean(0) - _kl_term(model, terms, True)
+    return terms.log_px_z.mean(0) - kl_term(model, terms, True)
 
 
 def beta_elbo(model: nn.Module, x: Tensor, beta: float = 1.0, K: int = 1,
@@ -54,7 +49,7 @@ def beta_elbo(model: nn.Module, x: Tensor, beta: float = 1.0, K: int = 1,
         x: [B, D] -> [B]
     """
     terms = model.terms(x, K)
-    return terms.log_px_z.mean(0) - beta * _kl_term(model, terms, analytic_kl)
+    return terms.log_px_z.mean(0) - beta * kl_term(model, terms, analytic_kl)
 
 
 def iwae_bound(model: nn.Module, x: Tensor, K: int = 5) -> Tensor:
@@ -83,7 +78,7 @@ def kl_per_group(model: nn.Module, terms, groups: int | None = None) -> Tensor:
     Shapes:
         -> [B, groups]
     """
-    if getattr(model, "flow", None) is not None or not isinstance(model.prior, StandardNormal):
+    if not isinstance(model, VAE) or model.flow is not None or not isinstance(model.prior, StandardNormal):
         raise ValueError("KL per group needs a Gaussian posterior and the StandardNormal prior "
                          "(which factorizes over latent dimensions)")
     d = terms.mu.shape[-1]
@@ -161,6 +156,3 @@ class AnnealedELBO:
 
     def __repr__(self) -> str:
         return f"AnnealedELBO({self.schedule!r}, K={self.K}, step={self.step})"
-
-
-OBJECTIVES = {"elbo": elbo, "beta_elbo": beta_elbo, "iwae_bound": iwae_bound, "free_bits_elbo": free_bits_elbo}

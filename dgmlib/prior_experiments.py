@@ -57,8 +57,8 @@ QUICK_SETTINGS = PriorSettings(seeds=(0,), z_dim=2, z1_dim=2, hidden=(32,), comp
 
 def build_model(kind: str, x_dim: int, s: PriorSettings) -> torch.nn.Module:
     """The model of ``kind`` (a key of :data:`KINDS`) with the settings' sizes."""
-    from .hierarchical import HierarchicalVAE
-    from .models import build_vae
+    from .models import HierarchicalVAE
+    from .builders import build_vae
 
     if kind not in KINDS:
         raise ValueError(f"unknown model kind {kind!r}; choose one of {', '.join(KINDS)}")
@@ -98,9 +98,9 @@ def train_best(model: torch.nn.Module, data, s: PriorSettings, seed: int) -> dic
 
 def _task(s: PriorSettings, kind: str, seed: int, device: str) -> dict[str, Any]:
     from .data import load
-    from .hierarchical import active_units_per_level
+    from .metrics import active_units_per_level
     from .metrics import log_marginal_likelihood
-    from .priors import marginal_kl
+    from .metrics import marginal_kl
 
     data = load(s.dataset, device=device)
     seed_everything(seed)
@@ -114,7 +114,7 @@ def _task(s: PriorSettings, kind: str, seed: int, device: str) -> dict[str, Any]
         terms = model.terms(data.test, K=s.kl_K)
         test_elbo = terms.log_w.mean().item()
         kl = (terms.log_qz - terms.log_pz).mean().item()
-        mkl = marginal_kl(model.encoder, model.prior, data.train, samples=s.surgery_samples)
+        mkl = marginal_kl(model, data.train, samples=s.surgery_samples)
     if KINDS[kind][0] == 1:
         from .metrics import active_units
         au = {"active_units": active_units(model, data.test).count, "active_units_z1": None}

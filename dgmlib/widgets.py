@@ -51,7 +51,7 @@ def traversal_grid(model: nn.Module, z: Tensor, dims: Sequence[int], values: Seq
     codes = z.expand(len(dims), len(vals), -1).clone()                  # [J, T, d]
     rows = torch.arange(len(dims), device=z.device)
     codes[rows, :, torch.as_tensor(dims, device=z.device)] = vals
-    return model._mean_given(codes.reshape(-1, model.z_dim)).reshape(len(dims), len(vals), -1)
+    return model.decode_mean(codes.reshape(-1, model.z_dim)).reshape(len(dims), len(vals), -1)
 
 
 def montage(grid: Tensor, shape: tuple[int, int], pad: int = 1) -> np.ndarray:
@@ -149,7 +149,7 @@ def latent_explorer(models: Mapping[str, nn.Module], shape: tuple[int, int], x: 
             bar.description = f"z{j}"
             z[j] = bar.value
         with torch.no_grad():
-            img = model._mean_given(z[None])[0].reshape(shape).cpu().double().numpy()
+            img = model.decode_mean(z[None])[0].reshape(shape).cpu().double().numpy()
         image.value = _png(img)
         caption.value = f"<small>{label}: sliders move the {n} latent dimensions with the largest Var[mu(x)]; " \
                         f"the others stay at the data average</small>"

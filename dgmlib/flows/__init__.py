@@ -4,6 +4,7 @@ Every flow maps z [..., d] to ([..., d], [...]). ``forward`` is the sampling dir
 (base -> target, :math:`z_0 \to z_K` in a VAE posterior); ``inverse`` (where a closed form
 exists) is the density direction and returns :math:`\log|\det \partial f^{-1}/\partial y|`.
 MAF's one-pass direction is therefore its ``inverse`` (data -> noise); IAF's is ``forward``.
+:class:`FlowDistribution` (flow + base density) is the density a flow defines.
 
 Parameters are free, or amortized with ``context_dim=c`` (computed per data point from
 ``context`` [..., c]; leading dimensions of z and context broadcast).
@@ -23,6 +24,7 @@ Sigmoid             Dinh et al. 2017 (logit)     closed form
 """
 from .base import Compose, Flow, Parameters, autograd_log_det
 from .coupling import AffineCoupling
+from .distribution import FlowDistribution, FlowSample
 from .householder import HouseholderFlow, reflect
 from .iaf import IAF
 from .made import MADE, MaskedLinear
@@ -32,6 +34,6 @@ from .radial import RadialFlow
 from .sigmoid import Sigmoid
 from .sylvester import SylvesterFlow
 
-__all__ = ["Flow", "Compose", "Parameters", "autograd_log_det", "PlanarFlow", "RadialFlow", "HouseholderFlow",
+__all__ = ["Flow", "Compose", "FlowDistribution", "FlowSample", "Parameters", "autograd_log_det", "PlanarFlow", "RadialFlow", "HouseholderFlow",
            "reflect", "SylvesterFlow", "MADE", "MaskedLinear", "IAF", "MAF", "AffineCoupling",
            "Sigmoid"]

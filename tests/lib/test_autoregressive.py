@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import dgmlib
-from dgmlib.autoregressive import ARDecoder, window_mask
+from dgmlib.models import ARDecoder, window_mask
 from dgmlib.nets import mlp_encoder
 
 

@@ -5,7 +5,7 @@ import torch
 from torch.distributions import Bernoulli, Independent, Normal, kl_divergence
 
 import dgmlib
-from dgmlib.distributions import BernoulliLikelihood, GaussianLikelihood, make_likelihood
+from dgmlib.distributions import LIKELIHOODS, BernoulliLikelihood, GaussianLikelihood
 
 
 def test_kl_of_unit_shift_over_ten_dims_is_five():
@@ -98,7 +98,7 @@ def test_log_mean_exp_stays_finite_near_minus_1e4():
 def test_likelihood_modules():
     logits = torch.randn(2, 4)
     x = (torch.rand(2, 4) > 0.5).to(logits.dtype)
-    bern = make_likelihood("bernoulli")
+    bern = LIKELIHOODS.build("bernoulli")
     assert isinstance(bern, BernoulliLikelihood)
     assert torch.equal(bern.log_prob(x, logits), dgmlib.bernoulli_log_prob(x, logits))
     assert torch.allclose(bern.mean(logits), torch.sigmoid(logits))
@@ -107,7 +107,7 @@ def test_likelihood_modules():
     assert torch.allclose(gauss.log_prob(x, mu),
                           Normal(mu, 0.5).log_prob(x).sum(-1), atol=1e-5)
     with pytest.raises(ValueError, match="bernoulli"):
-        make_likelihood("poisson")
+        LIKELIHOODS.build("poisson")
 
 
 def test_learned_gaussian_likelihood_has_a_gradient():
@@ -182,9 +182,9 @@ def test_log_sigmoid_difference_is_accurate_where_the_naive_formula_fails():
 
 
 def test_discretized_logistic_likelihood_module_and_build_vae(tol):
-    lik = make_likelihood("discretized_logistic")
+    lik = LIKELIHOODS.build("discretized_logistic")
     assert isinstance(lik, DiscretizedLogisticLikelihood) and lik.levels == 17
-    assert make_likelihood("discretized_logistic_256").levels == 256
+    assert LIKELIHOODS.build("discretized_logistic_256").levels == 256
     loc = torch.rand(2, 5)
     x = torch.randint(0, 17, (2, 5)).to(loc.dtype) / 16
     assert torch.allclose(lik.log_prob(x, loc), discretized_logistic_log_prob(x, loc, lik.log_scale, 17), rtol=tol)

@@ -5,7 +5,8 @@ import torch
 from torch.distributions import Bernoulli, Independent, Normal
 
 import dgmlib
-from dgmlib.hierarchical import HierarchicalVAE, active_units_per_level
+from dgmlib.metrics import active_units_per_level
+from dgmlib.models import HierarchicalVAE
 from dgmlib.priors import VampPrior
 
 

@@ -70,14 +70,20 @@ def test_vae_rejects_bad_inputs_with_clear_errors():
         dgmlib.build_vae(x_dim=64, z_dim=2, arch="rnn")
 
 
-def test_sample_and_reconstruct_are_decoder_means_in_unit_interval():
+def test_reconstruct_and_sample_means_are_decoder_means_and_sample_draws_binary_pixels():
     torch.manual_seed(0)
     model = dgmlib.build_vae(x_dim=6, z_dim=2, hidden=(8,))
     x = (torch.rand(3, 6) > 0.5).to(torch.get_default_dtype())
     rec = model.reconstruct(x)
     assert torch.allclose(rec, torch.sigmoid(model.decoder(model.encoder(x)[0])))
-    s = model.sample(4)
-    assert s.shape == (4, 6) and bool(((s > 0) & (s < 1)).all())
+    torch.manual_seed(1)
+    means = model.sample_means(4)
+    torch.manual_seed(1)
+    z = model.prior.sample(4)
+    assert torch.allclose(means, torch.sigmoid(model.decoder(z)))
+    s = model.sample(2000)                    # x ~ p(x): 0/1 pixels whose average is the mean image
+    assert set(s.unique().tolist()) <= {0.0, 1.0}
+    assert torch.allclose(s.mean(0), model.sample_means(20000).mean(0), atol=0.05)
 
 
 def test_conv_vae_handles_importance_samples_like_a_loop(tol):
@@ -138,7 +144,7 @@ def test_models_with_a_posterior_flow_refuse_closed_form_kl_and_surgery():
         dgmlib.VAE(base.encoder, base.decoder, amortized_flow=True)
 
 
-@pytest.mark.parametrize("flow", dgmlib.models.POSTERIOR_FLOWS)
+@pytest.mark.parametrize("flow", dgmlib.builders.POSTERIOR_FLOWS)
 def test_built_flow_vaes_have_amortized_flows_and_finite_weights(flow):
     torch.manual_seed(0)
     model = dgmlib.build_vae(x_dim=6, z_dim=3, hidden=(8,), flow=flow, flow_length=2)

@@ -14,9 +14,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .distributions import bernoulli_log_prob
-from .flows.made import MaskedLinear
-from .nets import ACTIVATIONS
+from ..distributions import bernoulli_log_prob
+from ..flows.made import MaskedLinear
+from ..nets import ACTIVATIONS
 
 
 def window_mask(dim: int, hidden: int, window: int | None = None) -> Tensor:

@@ -5,10 +5,11 @@ r"""A two-level hierarchical VAE, as in the VampPrior paper's HVAE (Tomczak & We
 
 Any prior of :mod:`dgmlib.priors` sits on the top level :math:`z_2`; a VampPrior there uses the
 top-level encoder :math:`q(z_2|x)` at its pseudo-inputs. The model speaks the same language as
-:class:`dgmlib.models.VAE`: ``terms(x, K)`` and ``log_weights(x, K)`` ([K, B]), so
+:class:`dgmlib.models.VAE` (the :class:`~dgmlib.models.LatentVariableModel` contract): ``terms(x, K)`` and
+``log_weights(x, K)`` ([K, B]), so
 :func:`dgmlib.train.fit`, :func:`dgmlib.objectives.elbo` and
 :func:`dgmlib.metrics.log_marginal_likelihood` work unchanged, and ``encoder`` is the top-level
-encoder (what :func:`dgmlib.metrics.active_units` and :func:`dgmlib.priors.marginal_kl` read).
+encoder (what :func:`dgmlib.metrics.active_units` and :func:`dgmlib.metrics.marginal_kl` read).
 """
 from __future__ import annotations
 
@@ -17,13 +18,13 @@ from typing import Sequence
 import torch
 from torch import Tensor, nn
 
-from .distributions import diagonal_normal, make_likelihood
-from .models import Terms
-from .nets import GaussianEncoder, mlp, mlp_encoder
-from .priors import make_prior
+from ..distributions import LIKELIHOODS, diagonal_normal
+from ..nets import GaussianEncoder, mlp, mlp_encoder
+from ..priors import PRIORS
+from .base import LatentVariableModel, Terms, check_samples
 
 
-class HierarchicalVAE(nn.Module):
+class HierarchicalVAE(LatentVariableModel):
     r"""Two stochastic layers, top :math:`z_2` (with the prior) and bottom :math:`z_1`:
 
     .. math:: \log w_k = \log p(x \mid z_1^k, z_2^k) + \log p(z_1^k \mid z_2^k) + \log p(z_2^k)
@@ -59,9 +60,10 @@ class HierarchicalVAE(nn.Module):
         self.encoder_z1 = GaussianEncoder(mlp([x_dim + z2_dim, *hidden, 2 * z1_dim], activation), z1_dim)
         self.prior_z1 = GaussianEncoder(mlp([z2_dim, *hidden, 2 * z1_dim], activation), z1_dim)  # p(z1|z2)
         self.decoder = mlp([z1_dim + z2_dim, *reversed(hidden), x_dim], activation)            # p(x|z1,z2)
-        self.prior = make_prior(prior, z2_dim, encoder=self.encoder, x_dim=x_dim, components=prior_components)
-        self.likelihood = make_likelihood(likelihood)
-        self.config = dict(x_dim=self.x_dim, z1_dim=self.z1_dim, z2_dim=self.z2_dim, hidden=hidden,
+        self.prior = PRIORS.build(prior, z_dim=z2_dim, encoder=self.encoder, x_dim=x_dim,
+                                  components=prior_components)
+        self.likelihood = LIKELIHOODS.build(likelihood)
+        self.config = dict(model="hierarchical_vae", x_dim=self.x_dim, z1_dim=self.z1_dim, z2_dim=self.z2_dim, hidden=hidden,
                            activation=activation, prior=prior, prior_components=int(prior_components),
                            likelihood=likelihood)
 
@@ -69,14 +71,6 @@ class HierarchicalVAE(nn.Module):
     def z_dim(self) -> int:
         """Size of the top level, where the prior lives."""
         return self.z2_dim
-
-    def _check(self, x: Tensor) -> None:
-        if x.dim() != 2 or x.shape[-1] != self.x_dim:
-            raise ValueError(f"x must be a [batch, {self.x_dim}] tensor of flattened data, got shape {tuple(x.shape)}")
-        p = next(self.parameters())
-        if x.device != p.device or x.dtype != p.dtype:
-            raise ValueError(f"x is {x.dtype} on {x.device} but the model is {p.dtype} on {p.device}; "
-                             "move one of them with .to(...)")
 
     def _bottom_posterior(self, x: Tensor, z2: Tensor):
         """q(z1 | x, z2) for z2 [..., B, d2] -> a distribution over [..., B, d1]."""
@@ -89,12 +83,11 @@ class HierarchicalVAE(nn.Module):
         Shapes:
             x: [B, D] -> Terms with [K, B] log-densities, z [K, B, z1_dim + z2_dim], mu/logvar of q(z2|x) [B, d2]
         """
-        self._check(x)
-        if int(K) < 1:
-            raise ValueError(f"K must be a positive number of samples, got {K}")
+        self.check_input(x)
+        K = check_samples(K)
         mu2, logvar2 = self.encoder(x)
         q2 = diagonal_normal(mu2, logvar2)
-        z2 = q2.rsample((int(K),))                                          # [K, B, d2]
+        z2 = q2.rsample((K,))                                          # [K, B, d2]
         q1 = self._bottom_posterior(x, z2)
         z1 = q1.rsample()                                                   # [K, B, d1]
         log_qz = q2.log_prob(z2) + q1.log_prob(z1)
@@ -102,50 +95,36 @@ class HierarchicalVAE(nn.Module):
         log_px_z = self.likelihood.log_prob(x, self.decoder(torch.cat([z1, z2], dim=-1)))
         return Terms(log_px_z, log_pz, log_qz, torch.cat([z1, z2], dim=-1), mu2, logvar2)
 
-    def log_weights(self, x: Tensor, K: int = 1) -> Tensor:
-        """Log importance weights [K, B]."""
-        return self.terms(x, K).log_w
+    def decode_mean(self, z: Tensor) -> Tensor:
+        """Mean of p(x|z1, z2) at z = [z1, z2]. Shapes: [..., d1 + d2] -> [..., D]."""
+        return self.likelihood.mean(self.decoder(z))
+
+    def prior_draw(self, n: int) -> Tensor:
+        """[z1, z2] [n, d1 + d2] from the generative model: z2 ~ p(z2), z1 ~ p(z1|z2)."""
+        z2 = self.prior.sample(n)
+        z1 = diagonal_normal(*self.prior_z1(z2)).sample()
+        return torch.cat([z1, z2], dim=-1)
 
     @torch.no_grad()
     def sample(self, n: int) -> Tensor:
-        """n images: z2 ~ p(z2), z1 ~ p(z1|z2), mean of p(x|z1, z2). Shape [n, D]."""
-        z2 = self.prior.sample(n)
-        z1 = diagonal_normal(*self.prior_z1(z2)).sample()
-        return self.likelihood.mean(self.decoder(torch.cat([z1, z2], dim=-1)))
+        """n draws x ~ p(x): z2 ~ p(z2), z1 ~ p(z1|z2), x ~ p(x|z1, z2). Shape [n, D].
+        (Figures of samples show ``sample_means(n)``.)"""
+        return self.likelihood.sample(self.decoder(self.prior_draw(n)))
 
     @torch.no_grad()
     def reconstruct(self, x: Tensor) -> Tensor:
         """Mean of p(x|z1, z2) at the posterior means (z2 = mu2(x), z1 = mu1(x, z2)). Shape [B, D]."""
-        self._check(x)
+        self.check_input(x)
         z2 = self.encoder(x)[0]
         z1 = self.encoder_z1(torch.cat([x, z2], dim=-1))[0]
-        return self.likelihood.mean(self.decoder(torch.cat([z1, z2], dim=-1)))
+        return self.decode_mean(torch.cat([z1, z2], dim=-1))
 
     @torch.no_grad()
     def posterior_means(self, x: Tensor, samples: int = 20) -> tuple[Tensor, Tensor]:
         r"""(:math:`\mathbb E_q[z_1|x]`, :math:`\mathbb E_q[z_2|x]`), the first by Monte Carlo over
         :math:`z_2 \sim q(z_2|x)` (``samples`` draws). Shapes: x [B, D] -> ([B, d1], [B, d2])."""
-        self._check(x)
+        self.check_input(x)
         mu2, logvar2 = self.encoder(x)
         z2 = diagonal_normal(mu2, logvar2).sample((int(samples),))
         mu1 = self.encoder_z1(torch.cat([x.expand(int(samples), *x.shape), z2], dim=-1))[0].mean(0)
         return mu1, mu2
-
-
-@torch.no_grad()
-def active_units_per_level(model: HierarchicalVAE, x: Tensor, threshold: float = 0.01,
-                           samples: int = 20) -> tuple[int, int]:
-    r"""Active units of each level (Burda et al., 2016): unit u is active when
-    :math:`\mathrm{Cov}_x(\mathbb E_q[z_u|x]) > 0.01`. Returns (count in z1, count in z2).
-
-    Shapes:
-        x: [N, D] -> (int, int)
-    """
-    was_training = model.training
-    model.eval()
-    try:
-        mu1, mu2 = model.posterior_means(x, samples)
-    finally:
-        model.train(was_training)
-    return (int((mu1.var(0, unbiased=False) > threshold).sum()),
-            int((mu2.var(0, unbiased=False) > threshold).sum()))

@@ -1,0 +1,120 @@
+r"""The model contract every objective, metric and the training loop rely on.
+
+A :class:`Model` gives log importance weights
+
+.. math:: \log w_k = \log p(x, h_k) - \log q(h_k \mid x), \qquad h_k \sim q(h \mid x),\ k = 1..K,
+
+of shape ``[K, batch]`` for some latent variable h (the VAE's z, a hierarchy :math:`z_{1:L}`, or the
+dequantization noise u): the ELBO is ``log_w.mean(0)``, the IWAE bound ``log_mean_exp(log_w, 0)`` and
+:math:`\log p(x)` the IWAE bound at large K. A :class:`LatentVariableModel` is a model with an
+encoder :math:`q(z|x)`, a prior :math:`p(z)` and a decoder :math:`p(x|z)`.
+
+``sample(n)`` draws from the model, :math:`x \sim p(x)`; ``decode_mean(z)`` is the mean of
+:math:`p(x|z)` and ``sample_means(n)`` that mean at :math:`z \sim p(z)`, what sample figures show.
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Any, NamedTuple
+
+import torch
+from torch import Tensor, nn
+
+
+class Terms(NamedTuple):
+    """The pieces of one importance-sampling pass (K samples for each of B data points)."""
+    log_px_z: Tensor  # [K, B]  log p(x | z_k)
+    log_pz: Tensor    # [K, B]  log p(z_k)
+    log_qz: Tensor    # [K, B]  log q(z_k | x)
+    z: Tensor         # [K, B, d]  (after the posterior flow, if the model has one)
+    mu: Tensor        # [B, d]  mean of the Gaussian q(z_0|x)
+    logvar: Tensor    # [B, d]  log-variance of the Gaussian q(z_0|x)
+
+    @property
+    def log_w(self) -> Tensor:
+        """Log importance weights [K, B]."""
+        return self.log_px_z + self.log_pz - self.log_qz
+
+
+def check_samples(K: Any, name: str = "K") -> int:
+    """``K`` as an int, or a ``ValueError`` unless it is a whole number >= 1 (2.5 is not 2)."""
+    if isinstance(K, bool) or not isinstance(K, numbers.Real) or K != int(K) or int(K) < 1:
+        raise ValueError(f"{name} must be a whole, positive number (>= 1), got {K!r}")
+    return int(K)
+
+
+class Model(nn.Module):
+    """Base class: a model of flattened data x [B, D] evaluated through its log importance weights.
+
+    Subclasses implement ``terms(x, K)`` (an object with ``.log_w`` [K, B]) and ``sample(n)``, and set
+    ``x_dim`` (D, or None when unknown) and ``config`` (the keyword arguments that rebuild the model
+    through :func:`dgmlib.builders.from_config`, with its registered ``"model"`` name; None when
+    it was assembled by hand and cannot be saved).
+    """
+
+    x_dim: int | None = None
+    config: dict[str, Any] | None = None
+
+    def check_input(self, x: Tensor) -> None:
+        """A clear ``ValueError`` unless x is a [batch, D] tensor on the model's device and dtype."""
+        if not isinstance(x, Tensor):
+            raise TypeError(f"x must be a torch.Tensor [batch, D], got {type(x).__name__}")
+        if x.dim() != 2:
+            raise ValueError(f"x must be a [batch, D] tensor of flattened data, got shape {tuple(x.shape)}")
+        if self.x_dim is not None and x.shape[-1] != self.x_dim:
+            raise ValueError(f"x must be [batch, {self.x_dim}] (flattened data with the {self.x_dim} features this "
+                             f"{type(self).__name__} models), got shape {tuple(x.shape)}")
+        p = next(self.parameters(), None)
+        if p is not None and (x.device != p.device or x.dtype != p.dtype):
+            raise ValueError(f"x is {x.dtype} on {x.device} but the model is {p.dtype} on {p.device}; "
+                             "move one of them with .to(...)")
+
+    def terms(self, x: Tensor, K: int = 1):
+        raise NotImplementedError
+
+    def log_weights(self, x: Tensor, K: int = 1) -> Tensor:
+        r"""Log importance weights :math:`\log w` of shape [K, B]; see the module docstring."""
+        return self.terms(x, K).log_w
+
+    def sample(self, n: int) -> Tensor:
+        r"""n draws :math:`x \\sim p(x)`, shape [n, D]."""
+        raise NotImplementedError
+
+
+class LatentVariableModel(Model):
+    r"""A model :math:`p(x, z) = p(x|z)\, p(z)` with an amortized Gaussian encoder: attributes
+    ``encoder`` (x -> (mu, logvar) of the top-level :math:`q(z|x)`), ``prior`` and ``likelihood``.
+
+    Subclasses implement ``terms`` (returning :class:`Terms`), ``decode_mean(z)`` and ``reconstruct(x)``;
+    ``analytic_kl`` where the KL of :math:`q(z|x)` to the prior has a closed form.
+    """
+
+    encoder: nn.Module
+    prior: nn.Module
+    likelihood: nn.Module
+
+    @property
+    def z_dim(self) -> int:
+        """Size of the latent level the prior lives on."""
+        return self.prior.dim
+
+    def decode_mean(self, z: Tensor) -> Tensor:
+        """Mean of :math:`p(x|z)`, shape [..., D]."""
+        raise NotImplementedError
+
+    def prior_draw(self, n: int) -> Tensor:
+        """n latent draws from the generative model, [n, d] (a hierarchy: all levels, concatenated)."""
+        return self.prior.sample(n)
+
+    @torch.no_grad()
+    def sample_means(self, n: int) -> Tensor:
+        r"""The mean of :math:`p(x|z)` at n draws :math:`z \sim p(z)`: what sample figures show. [n, D]."""
+        return self.decode_mean(self.prior_draw(n))
+
+    def reconstruct(self, x: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def analytic_kl(self, mu: Tensor, logvar: Tensor) -> Tensor:
+        r"""Closed-form :math:`\mathrm{KL}(q(z|x) \| p(z))` [B] from the encoder's (mu, logvar)."""
+        raise ValueError(f"{type(self).__name__} has no closed-form KL; use analytic_kl=False "
+                         "(the Monte Carlo estimate log q(z|x) - log p(z))")

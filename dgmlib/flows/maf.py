@@ -34,6 +34,9 @@ class MAF(Flow):
         context_dim: size of a conditioning input (a conditional density p(x | context)).
         order: autoregressive order of MADE (alternate it between stacked layers).
         activation: MADE activation.
+        scale_bound: the log-scale is soft-clamped, :math:`s = b \tanh(\tilde s / b)`, so that
+            :math:`|s| < b` (as IAF's sigmoid gate and the couplings bound theirs): large weights
+            cannot make :math:`e^{\pm s}` overflow.
     Shapes:
         z: [..., dim] -> (x: [..., dim], log|det dx/dz|: [...]);
         inverse: x: [..., dim] -> (z: [..., dim], log|det dz/dx|: [...])
@@ -45,20 +48,26 @@ class MAF(Flow):
     """
 
     def __init__(self, dim: int, hidden: Sequence[int] = (64, 64), context_dim: int | None = None,
-                 order: Sequence[int] | None = None, activation: str = "elu"):
+                 order: Sequence[int] | None = None, activation: str = "elu", scale_bound: float = 5.0):
         super().__init__()
-        self.dim = int(dim)
+        if not scale_bound > 0:
+            raise ValueError(f"scale_bound must be > 0, got {scale_bound}")
+        self.dim, self.scale_bound = int(dim), float(scale_bound)
         self.made = MADE(self.dim, hidden, 2, context_dim, order, activation)
+
+    def _shift_log_scale(self, x: Tensor, context: Tensor | None) -> tuple[Tensor, Tensor]:
+        m, s = self.made(x, context).unbind(-2)
+        return m, self.scale_bound * torch.tanh(s / self.scale_bound)
 
     def forward(self, z: Tensor, context: Tensor | None = None) -> tuple[Tensor, Tensor]:
         check_dim(z, self.dim, "MAF")
         x = z
         for _ in range(self.dim):   # after pass k the first k variables (in order) are exact
-            m, s = self.made(x, context).unbind(-2)
+            m, s = self._shift_log_scale(x, context)
             x = z * torch.exp(s) + m
         return x, s.sum(-1)
 
     def inverse(self, x: Tensor, context: Tensor | None = None) -> tuple[Tensor, Tensor]:
         check_dim(x, self.dim, "MAF")
-        m, s = self.made(x, context).unbind(-2)
+        m, s = self._shift_log_scale(x, context)
         return (x - m) * torch.exp(-s), -s.sum(-1)

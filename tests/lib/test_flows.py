@@ -242,7 +242,8 @@ def test_maf_inverse_is_the_one_pass_density_direction(device, tol):
     torch.manual_seed(0)
     flow = MAF(D, (16,), order=[2, 1, 0]).to(device)
     x = torch.randn(6, D, device=device)
-    m, s = flow.made(x).unbind(-2)
+    m, raw = flow.made(x).unbind(-2)
+    s = 5.0 * torch.tanh(raw / 5.0)             # the soft-clamped log-scale
     z, log_det = flow.inverse(x)
     close(z, (x - m) * torch.exp(-s), tol)
     close(log_det, -s.sum(-1), tol)
@@ -308,3 +309,19 @@ def test_sigmoid_log_det_is_finite_for_huge_inputs():
     assert ((u >= 0) & (u <= 1)).all()
     with pytest.raises(ValueError, match="alpha"):
         Sigmoid(3, alpha=0.5)
+
+
+def test_maf_log_scale_is_bounded_so_large_weights_stay_finite():
+    torch.manual_seed(0)
+    flow = MAF(3, (16,), scale_bound=5.0)
+    with torch.no_grad():
+        for p in flow.parameters():
+            p.mul_(8.0)                                  # weights x8: unbounded scales overflowed to NaN
+    x = 3 * torch.randn(64, 3)
+    z, log_det = flow.inverse(x)
+    assert torch.isfinite(z).all() and torch.isfinite(log_det).all()
+    assert bool((log_det.abs() <= 3 * 5.0).all())        # |s_i| < b for each of the 3 dimensions
+    back, _ = flow(z)
+    assert torch.allclose(back, x, atol=1e-3 * x.abs().max().item())
+    with pytest.raises(ValueError, match="scale_bound"):
+        MAF(3, (16,), scale_bound=0.0)

@@ -10,10 +10,10 @@ from .data import Dataset, batches, load
 from .dequantization import (DequantizedFlow, VariationalDequantizer, build_dequantized_flow,
                              dequantize, quantize, uniform_dequantization_bound)
 from .disentanglement import MIG, dip_covariance, dip_regularizer, dip_vae, mutual_info_gap
-from .distributions import (BernoulliLikelihood, DiscretizedLogisticLikelihood, GaussianLikelihood,
-                            bernoulli_log_prob, diagonal_normal, discretized_logistic_log_prob,
-                            gaussian_log_prob, kl_normal, log_mean_exp, log_mean_normal,
-                            log_sigmoid_difference)
+from .distributions import (bernoulli_log_prob, diagonal_normal, discretized_logistic_log_prob, gaussian_log_prob,
+                            kl_normal, log_mean_exp, log_mean_normal, log_sigmoid_difference)
+from .likelihoods import (LIKELIHOODS, BernoulliLikelihood, DiscretizedLogisticLikelihood, GaussianLikelihood,
+                          Likelihood)
 from .importance import importance_resample
 from .metrics import (Surgery, active_units, active_units_per_level, aggregate_posterior_log_prob, bits_per_dim,
                       discrete_log_likelihood, elbo_surgery, log_marginal_likelihood, marginal_kl,
@@ -36,7 +36,7 @@ __all__ = [
     "DequantizedFlow", "VariationalDequantizer", "build_dequantized_flow", "dequantize", "quantize",
     "uniform_dequantization_bound",
     "MIG", "dip_covariance", "dip_regularizer", "dip_vae", "mutual_info_gap",
-    "BernoulliLikelihood", "DiscretizedLogisticLikelihood", "GaussianLikelihood", "bernoulli_log_prob",
+    "LIKELIHOODS", "Likelihood", "BernoulliLikelihood", "DiscretizedLogisticLikelihood", "GaussianLikelihood", "bernoulli_log_prob",
     "diagonal_normal", "discretized_logistic_log_prob", "gaussian_log_prob", "kl_normal", "log_mean_exp",
     "log_mean_normal", "log_sigmoid_difference",
     "importance_resample",

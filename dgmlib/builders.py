@@ -6,7 +6,7 @@ loading uses to rebuild any saved model.
 =================  =====================================================================
 kind               names
 =================  =====================================================================
-``likelihood``     bernoulli, gaussian, discretized_logistic[_<levels>]  (dgmlib.distributions)
+``likelihood``     bernoulli, gaussian, discretized_logistic[_<levels>]  (dgmlib.likelihoods)
 ``prior``          standard, mog, vampprior, flow                         (dgmlib.priors)
 ``network``        mlp, conv (encoder/decoder pairs); autoregressive (decoder)
 ``posterior_flow`` planar, radial, householder, sylvester_*, iaf (amortized layers)
@@ -24,7 +24,7 @@ from torch import nn
 
 from . import flows
 from .dequantization import build_dequantized_flow
-from .distributions import LIKELIHOODS
+from .likelihoods import LIKELIHOODS
 from .models import ARDecoder, HierarchicalVAE, Model, VAE
 from .nets import ConvDecoder28, ConvEncoder28, mlp_decoder, mlp_encoder
 from .priors import PRIORS
@@ -89,7 +89,7 @@ def build_vae(x_dim: int, z_dim: int, hidden: Sequence[int] = (256, 256), arch: 
         z_dim: latent size d.
         hidden: hidden layer sizes of the encoder (the factorized decoder mirrors them).
         arch: a :data:`NETWORKS` name: "mlp", or "conv" (the small convolutional pair for 28x28 images).
-        likelihood: a :data:`~dgmlib.distributions.LIKELIHOODS` name.
+        likelihood: a :data:`~dgmlib.likelihoods.LIKELIHOODS` name.
         flow: None (a diagonal Gaussian posterior) or a :data:`POSTERIOR_FLOWS` name, amortized
             from the encoder's last hidden layer (MLP encoders).
         flow_length: number of flow layers.

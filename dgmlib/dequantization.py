@@ -28,7 +28,8 @@ import torch
 from torch import Tensor, nn
 
 from .flows import AffineCoupling, Compose, FlowDistribution, Sigmoid
-from .models.base import Model, check_samples
+from .models.base import Model
+from .validation import check_positive_int
 
 DEQUANTIZATIONS = ("uniform", "variational")
 
@@ -84,7 +85,7 @@ def uniform_dequantization_bound(log_density: Callable[[Tensor], Tensor], x: Ten
     k = quantize(x, levels)
     # the noise is drawn where the generator lives (the data's device when there is none)
     where = x.device if generator is None else generator.device
-    u = torch.rand((check_samples(K), *k.shape), generator=generator, dtype=x.dtype, device=where).to(x.device)
+    u = torch.rand((check_positive_int(K), *k.shape), generator=generator, dtype=x.dtype, device=where).to(x.device)
     return log_density(dequantize(k, u, levels)).mean(0) - k.shape[-1] * math.log(levels)
 
 
@@ -131,7 +132,7 @@ class VariationalDequantizer(nn.Module):
             Compose(*coupling_stack(self.dim, layers, hidden, context_dim=self.dim), Sigmoid(self.dim)), self.dim)
 
     def forward(self, x: Tensor, K: int = 1) -> tuple[Tensor, Tensor]:
-        eps = torch.randn(check_samples(K), *x.shape, dtype=x.dtype, device=x.device)
+        eps = torch.randn(check_positive_int(K), *x.shape, dtype=x.dtype, device=x.device)
         u, log_det = self.noise.flow(eps, context=2 * x - 1)
         return u, self.noise.base.log_prob(eps) - log_det
 
@@ -210,7 +211,7 @@ class DequantizedFlow(Model):
     def terms(self, x: Tensor, K: int = 1) -> DequantizationTerms:
         """K noise draws per data point and every term of the log weights (see the class doc)."""
         self.check_input(x)
-        K = check_samples(K)
+        K = check_positive_int(K)
         k = quantize(x, self.levels)
         if self.dequantizer is None:
             u = torch.rand(K, *x.shape, dtype=x.dtype, device=x.device)

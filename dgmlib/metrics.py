@@ -3,13 +3,15 @@ marginal KL, bits per dimension."""
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from .distributions import gaussian_log_prob, log_mean_normal
-from .models import HierarchicalVAE, LatentVariableModel, Model, VAE, check_samples
+from . import validation
+from .models import HierarchicalVAE, LatentVariableModel, Model, VAE
+from .validation import check_positive_int
 from .nets import encoder_stats, eval_mode
 
 
@@ -21,7 +23,7 @@ def default_pass_rows(device: torch.device | str) -> int:
 
 
 @torch.no_grad()
-def log_marginal_likelihood(model: nn.Module, x: Tensor, K: int = 5000, chunk: int | None = None,
+def log_marginal_likelihood(model: Model, x: Tensor, K: int = 5000, chunk: int | None = None,
                             batch_size: int | None = None) -> Tensor:
     r"""Importance-sampling estimate of :math:`\log p(x)` per data point (the IWAE bound at large K):
 
@@ -44,10 +46,11 @@ def log_marginal_likelihood(model: nn.Module, x: Tensor, K: int = 5000, chunk: i
     """
     p = next(model.parameters(), None)
     rows = default_pass_rows(p.device if p is not None else "cpu")
-    K = check_samples(K)
-    chunk = min(K, rows) if chunk is None else check_samples(chunk, "chunk")
-    batch_size = max(1, rows // chunk) if batch_size is None else check_samples(batch_size, "batch_size")
-    with eval_mode(model):
+    K = check_positive_int(K)
+    chunk = min(K, rows) if chunk is None else check_positive_int(chunk, "chunk")
+    batch_size = max(1, rows // chunk) if batch_size is None else check_positive_int(batch_size, "batch_size")
+    model.check_input(x)                    # once for all of x; the passes below skip the value checks
+    with eval_mode(model), validation.off():
         out = []
         for xb in torch.split(x, batch_size):
             total = None
@@ -55,7 +58,13 @@ def log_marginal_likelihood(model: nn.Module, x: Tensor, K: int = 5000, chunk: i
                 lse = torch.logsumexp(model.log_weights(xb, min(chunk, K - start)), dim=0)
                 total = lse if total is None else torch.logaddexp(total, lse)
             out.append(total - math.log(K))
-        return torch.cat(out)
+    log_px = torch.cat(out)
+    bad = ~torch.isfinite(log_px)
+    if bool(bad.any()):
+        raise FloatingPointError(f"log p(x) is not finite for {int(bad.sum())} of {len(log_px)} data points "
+                                 f"(rows {bad.nonzero().flatten()[:5].tolist()}): the model's weights or "
+                                 "log-densities overflow there")
+    return log_px
 
 
 class ActiveUnits(NamedTuple):
@@ -64,7 +73,7 @@ class ActiveUnits(NamedTuple):
 
 
 @torch.no_grad()
-def active_units(model: nn.Module, x: Tensor, threshold: float = 0.01,
+def active_units(model: LatentVariableModel | Any, x: Tensor, threshold: float = 0.01,
                  batch_size: int = 4096) -> ActiveUnits:
     r"""Active units (Burda et al., 2016): unit u is active when
     :math:`A_u = \mathrm{Cov}_x\big(\mathbb E_{q(z|x)}[z_u]\big) > 0.01`, i.e. its posterior mean
@@ -73,7 +82,9 @@ def active_units(model: nn.Module, x: Tensor, threshold: float = 0.01,
     Shapes:
         x: [N, D] -> ActiveUnits(count, variance [d])
     """
-    mu = encoder_stats(model.encoder, x, batch_size)[0]
+    if isinstance(model, Model):        # anything with an encoder works; a dgmlib model also checks x
+        model.check_input(x, support=False)
+    mu = encoder_stats(model.encoder, x, check_positive_int(batch_size, "batch_size"))[0]
     variance = mu.var(dim=0, unbiased=False)
     return ActiveUnits(int((variance > threshold).sum()), variance)
 
@@ -89,14 +100,15 @@ class Surgery(NamedTuple):
 
 
 @torch.no_grad()
-def aggregate_posterior_log_prob(model: nn.Module, x: Tensor, z: Tensor, chunk: int = 512) -> Tensor:
+def aggregate_posterior_log_prob(model: LatentVariableModel, x: Tensor, z: Tensor, chunk: int = 512) -> Tensor:
     r"""Log-density of the aggregated posterior :math:`q(z) = \frac1N \sum_{i=1}^N q(z|x_i)` of
     the data x at the points z (e.g. a grid for a contour plot), memory bounded by ``chunk``.
 
     Shapes:
         x: [N, D], z: [M, d] -> [M]
     """
-    mu, logvar = encoder_stats(model.encoder, x, chunk)
+    model.check_input(x, support=False)
+    mu, logvar = encoder_stats(model.encoder, x, check_positive_int(chunk, "chunk"))
     return log_mean_normal(z, mu, logvar, chunk)
 
 
@@ -138,8 +150,9 @@ def elbo_surgery(model: VAE, x: Tensor, samples: int = 1, chunk: int = 512) -> S
     if not isinstance(model, VAE) or model.flow is not None:
         raise ValueError("elbo_surgery needs a VAE with a Gaussian posterior q(z|x) (no posterior flow); "
                          f"got {type(model).__name__}" + (" with a posterior flow" if isinstance(model, VAE) else ""))
+    model.check_input(x)
     with eval_mode(model):
-        rec, own, agg, prior = _surgery_sums(model, x, check_samples(samples, "samples"), chunk, True).tolist()
+        rec, own, agg, prior = _surgery_sums(model, x, check_positive_int(samples, "samples"), chunk, True).tolist()
     return Surgery(elbo=rec - (own - prior), reconstruction=rec, avg_kl=own - prior,
                    mutual_info=own - agg, marginal_kl=agg - prior, log_n=math.log(x.shape[0]))
 
@@ -161,8 +174,9 @@ def marginal_kl(model: LatentVariableModel, x: Tensor, samples: int = 1, chunk: 
     """
     if not isinstance(model, LatentVariableModel):
         raise TypeError(f"marginal_kl needs a LatentVariableModel (encoder and prior), got {type(model).__name__}")
+    model.check_input(x, support=False)
     with eval_mode(model):
-        _, _, agg, prior = _surgery_sums(model, x, check_samples(samples, "samples"), chunk, False).tolist()
+        _, _, agg, prior = _surgery_sums(model, x, check_positive_int(samples, "samples"), chunk, False).tolist()
     return agg - prior
 
 
@@ -178,7 +192,7 @@ def active_units_per_level(model: HierarchicalVAE, x: Tensor, threshold: float =
     if not isinstance(model, HierarchicalVAE):
         raise TypeError(f"active_units_per_level needs a HierarchicalVAE, got {type(model).__name__}")
     with eval_mode(model):
-        mu1, mu2 = model.posterior_means(x, samples)
+        mu1, mu2 = model.posterior_means(x, check_positive_int(samples, "samples"))
     return (int((mu1.var(0, unbiased=False) > threshold).sum()),
             int((mu2.var(0, unbiased=False) > threshold).sum()))
 

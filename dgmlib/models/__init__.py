@@ -4,7 +4,7 @@
 ========================  ============================================================
 module                    holds
 ========================  ============================================================
-``base``                  the contract, :class:`Terms`, :func:`check_samples`
+``base``                  the contract and :class:`Terms`
 ``vae``                   :class:`VAE` (optional posterior flow, any prior, any decoder)
 ``hierarchical``          :class:`HierarchicalVAE` (two stochastic levels)
 ``autoregressive``        :class:`ARDecoder`, p(x|z) = prod_i p(x_i | x_<i, z)
@@ -15,11 +15,11 @@ module                    holds
 Builders by name (``build_vae``, ``from_config``) live in :mod:`dgmlib.builders`.
 """
 from .autoregressive import ARDecoder, window_mask
-from .base import LatentVariableModel, Model, Terms, check_samples
+from .base import LatentVariableModel, Model, Terms
 from .flow_prior import flow_prior_as_posterior_flow
 from .hierarchical import HierarchicalVAE
 from .linear_gaussian import LinearGaussian
 from .vae import VAE
 
-__all__ = ["Model", "LatentVariableModel", "Terms", "check_samples", "VAE", "HierarchicalVAE", "ARDecoder",
+__all__ = ["Model", "LatentVariableModel", "Terms", "VAE", "HierarchicalVAE", "ARDecoder",
            "window_mask", "LinearGaussian", "flow_prior_as_posterior_flow"]

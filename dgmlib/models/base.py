@@ -14,11 +14,12 @@ encoder :math:`q(z|x)`, a prior :math:`p(z)` and a decoder :math:`p(x|z)`.
 """
 from __future__ import annotations
 
-import numbers
 from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor, nn
+
+from .. import validation
 
 
 class Terms(NamedTuple):
@@ -36,13 +37,6 @@ class Terms(NamedTuple):
         return self.log_px_z + self.log_pz - self.log_qz
 
 
-def check_samples(K: Any, name: str = "K") -> int:
-    """``K`` as an int, or a ``ValueError`` unless it is a whole number >= 1 (2.5 is not 2)."""
-    if isinstance(K, bool) or not isinstance(K, numbers.Real) or K != int(K) or int(K) < 1:
-        raise ValueError(f"{name} must be a whole, positive number (>= 1), got {K!r}")
-    return int(K)
-
-
 class Model(nn.Module):
     """Base class: a model of flattened data x [B, D] evaluated through its log importance weights.
 
@@ -55,10 +49,11 @@ class Model(nn.Module):
     x_dim: int | None = None
     config: dict[str, Any] | None = None
 
-    def check_input(self, x: Tensor) -> None:
-        """A clear ``ValueError`` unless x is a [batch, D] tensor on the model's device and dtype."""
-        if not isinstance(x, Tensor):
-            raise TypeError(f"x must be a torch.Tensor [batch, D], got {type(x).__name__}")
+    def check_input(self, x: Tensor, name: str = "x", support: bool = True) -> None:
+        """A clear error unless x is a non-empty [batch, D] tensor on the model's device and dtype and,
+        while :mod:`dgmlib.validation` is on, its values are finite and (with ``support``, where the
+        likelihood of x is evaluated; encoding alone takes any finite input) in the model's support."""
+        validation.check_tensor(x, name)
         if x.dim() != 2:
             raise ValueError(f"x must be a [batch, D] tensor of flattened data, got shape {tuple(x.shape)}")
         if self.x_dim is not None and x.shape[-1] != self.x_dim:
@@ -68,6 +63,14 @@ class Model(nn.Module):
         if p is not None and (x.device != p.device or x.dtype != p.dtype):
             raise ValueError(f"x is {x.dtype} on {x.device} but the model is {p.dtype} on {p.device}; "
                              "move one of them with .to(...)")
+        validation.check_nonempty(x, name)
+        if validation.enabled():
+            validation.check_finite(x, name)
+            if support:
+                self.check_support(x)
+
+    def check_support(self, x: Tensor) -> None:
+        """A ``ValueError`` for values outside the model's support (default: none)."""
 
     def terms(self, x: Tensor, K: int = 1):
         raise NotImplementedError
@@ -97,6 +100,11 @@ class LatentVariableModel(Model):
     def z_dim(self) -> int:
         """Size of the latent level the prior lives on."""
         return self.prior.dim
+
+    def check_support(self, x: Tensor) -> None:
+        check = getattr(self.likelihood, "check_support", None)   # user likelihoods may have none
+        if check is not None:
+            check(x)
 
     def decode_mean(self, z: Tensor) -> Tensor:
         """Mean of :math:`p(x|z)`, shape [..., D]."""

@@ -18,10 +18,12 @@ from typing import Sequence
 import torch
 from torch import Tensor, nn
 
-from ..distributions import LIKELIHOODS, diagonal_normal
+from ..distributions import diagonal_normal
+from ..likelihoods import LIKELIHOODS
 from ..nets import GaussianEncoder, mlp, mlp_encoder
 from ..priors import PRIORS
-from .base import LatentVariableModel, Terms, check_samples
+from ..validation import check_positive_int
+from .base import LatentVariableModel, Terms
 
 
 class HierarchicalVAE(LatentVariableModel):
@@ -84,7 +86,7 @@ class HierarchicalVAE(LatentVariableModel):
             x: [B, D] -> Terms with [K, B] log-densities, z [K, B, z1_dim + z2_dim], mu/logvar of q(z2|x) [B, d2]
         """
         self.check_input(x)
-        K = check_samples(K)
+        K = check_positive_int(K)
         mu2, logvar2 = self.encoder(x)
         q2 = diagonal_normal(mu2, logvar2)
         z2 = q2.rsample((K,))                                          # [K, B, d2]
@@ -114,7 +116,7 @@ class HierarchicalVAE(LatentVariableModel):
     @torch.no_grad()
     def reconstruct(self, x: Tensor) -> Tensor:
         """Mean of p(x|z1, z2) at the posterior means (z2 = mu2(x), z1 = mu1(x, z2)). Shape [B, D]."""
-        self.check_input(x)
+        self.check_input(x, support=False)
         z2 = self.encoder(x)[0]
         z1 = self.encoder_z1(torch.cat([x, z2], dim=-1))[0]
         return self.decode_mean(torch.cat([z1, z2], dim=-1))
@@ -123,7 +125,7 @@ class HierarchicalVAE(LatentVariableModel):
     def posterior_means(self, x: Tensor, samples: int = 20) -> tuple[Tensor, Tensor]:
         r"""(:math:`\mathbb E_q[z_1|x]`, :math:`\mathbb E_q[z_2|x]`), the first by Monte Carlo over
         :math:`z_2 \sim q(z_2|x)` (``samples`` draws). Shapes: x [B, D] -> ([B, d1], [B, d2])."""
-        self.check_input(x)
+        self.check_input(x, support=False)
         mu2, logvar2 = self.encoder(x)
         z2 = diagonal_normal(mu2, logvar2).sample((int(samples),))
         mu1 = self.encoder_z1(torch.cat([x.expand(int(samples), *x.shape), z2], dim=-1))[0].mean(0)

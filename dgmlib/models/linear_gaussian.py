@@ -5,6 +5,8 @@ import torch
 from torch import Tensor, nn
 
 from ..distributions import StandardNormal, gaussian_log_prob
+from .. import validation
+from ..likelihoods import Likelihood
 from .vae import VAE
 
 
@@ -51,14 +53,23 @@ class LinearGaussian(nn.Module):
         D = self.W.shape[0]
         return self.W @ self.W.T + self.logvar.exp() * torch.eye(D, dtype=self.W.dtype, device=self.W.device)
 
+    def _check(self, x: Tensor) -> None:
+        D = self.W.shape[0]
+        validation.check_tensor(x)
+        if x.dim() != 2 or x.shape[-1] != D:
+            raise ValueError(f"x must be [batch, {D}] for this LinearGaussian (D = {D}), got shape {tuple(x.shape)}")
+        validation.check_finite(x)
+
     def log_marginal(self, x: Tensor) -> Tensor:
         """Exact :math:`\\log p(x)`. Shapes: x [B, D] -> [B]."""
+        self._check(x)
         mvn = torch.distributions.MultivariateNormal(self.b, covariance_matrix=self.marginal_cov(),
                                                      validate_args=False)
         return mvn.log_prob(x)
 
     def posterior(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """Exact posterior mean [B, d] and covariance [d, d]."""
+        self._check(x)
         d = self.W.shape[1]
         prec = torch.eye(d, dtype=x.dtype, device=x.device) + self.W.T @ self.W / self.logvar.exp()
         cov = torch.linalg.inv(prec)
@@ -100,7 +111,7 @@ class _LinearDecoder(nn.Module):
         return z @ self.lg.W.T + self.lg.b
 
 
-class _FixedGaussian(nn.Module):
+class _FixedGaussian(Likelihood):
     def __init__(self, lg: LinearGaussian):
         super().__init__()
         self.lg = lg

@@ -10,8 +10,10 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from ..distributions import LIKELIHOODS, StandardNormal, diagonal_normal
-from .base import LatentVariableModel, Terms, check_samples
+from ..distributions import StandardNormal, diagonal_normal
+from ..likelihoods import LIKELIHOODS
+from ..validation import check_positive_int
+from .base import LatentVariableModel, Terms
 
 
 class VAE(LatentVariableModel):
@@ -88,7 +90,7 @@ class VAE(LatentVariableModel):
             x: [B, D] -> Terms with [K, B] log-densities and z [K, B, d]
         """
         self.check_input(x)
-        K = check_samples(K)
+        K = check_positive_int(K)
         mu, logvar, context = self._encode(x)
         q = diagonal_normal(mu, logvar)
         z = q.rsample((K,))                                       # [K, B, d]
@@ -158,7 +160,7 @@ class VAE(LatentVariableModel):
     def reconstruct(self, x: Tensor) -> Tensor:
         r"""Mean of :math:`p(x|z)` at the posterior mean :math:`z = \mu_\phi(x)`, pushed through
         the posterior flow if the model has one. Shape [B, D]."""
-        self.check_input(x)
+        self.check_input(x, support=False)
         mu, _, context = self._encode(x)
         z = mu if self.flow is None else self.flow(mu, context=context)[0]
         return self.decode_mean(z)

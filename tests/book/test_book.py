@@ -60,7 +60,12 @@ def test_config_keeps_hidden_folders_out_and_has_colab_and_the_repository():
 
 EXERCISES = ROOT / "exercises"
 SETS = sorted(p.parent for p in EXERCISES.glob("*/*-master.ipynb"))
-BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
+# a local copy of the badge: the book is built and browser-tested offline, where Colab's image does not load
+BADGE = "images/colab-badge.svg"
+
+
+def test_the_colab_badge_image_is_part_of_the_book():
+    assert (ROOT / "book" / BADGE).read_text().lstrip().startswith("<svg")
 
 
 def _github() -> tuple[str, str]:

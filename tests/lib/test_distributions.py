@@ -5,7 +5,7 @@ import torch
 from torch.distributions import Bernoulli, Independent, Normal, kl_divergence
 
 import dgmlib
-from dgmlib.distributions import LIKELIHOODS, BernoulliLikelihood, GaussianLikelihood
+from dgmlib.likelihoods import LIKELIHOODS, BernoulliLikelihood, DiscretizedLogisticLikelihood, GaussianLikelihood
 
 
 def test_kl_of_unit_shift_over_ten_dims_is_five():
@@ -123,7 +123,7 @@ def test_learned_gaussian_likelihood_has_a_gradient():
 
 # ---------------------------------------------------------------- discretized logistic
 
-from dgmlib.distributions import (DiscretizedLogisticLikelihood, discretized_logistic_log_prob,  # noqa: E402
+from dgmlib.distributions import (discretized_logistic_log_prob,  # noqa: E402
                                   log_sigmoid_difference)
 
 

@@ -8,8 +8,8 @@ import dgmlib
 from dgmlib.models import LinearGaussian
 
 
-class RecordedWeights(nn.Module):
-    """A stand-in model whose log weights are a known table, handed out in call order."""
+class RecordedWeights(dgmlib.Model):
+    """A stand-in model (on the Model contract) whose log weights are a known table, handed out in call order."""
 
     def __init__(self, table: torch.Tensor):  # [K, N]
         super().__init__()
@@ -80,8 +80,9 @@ class ScaledEncoder(nn.Module):
 
 def test_active_units_counts_posterior_means_that_vary_with_x():
     x = torch.randn(20_000, 3, generator=torch.Generator().manual_seed(0))
-    model = nn.Module()
+    model = dgmlib.LatentVariableModel()
     model.encoder = ScaledEncoder([1.0, 0.05, 0.2])  # variances 1, 0.0025, 0.04
+    model.likelihood = dgmlib.GaussianLikelihood()
     au = dgmlib.active_units(model, x, threshold=0.01)
     assert au.count == 2
     assert torch.allclose(au.variance, torch.tensor([1.0, 0.0025, 0.04]), rtol=0.05)

@@ -35,6 +35,7 @@ def save(path: str | os.PathLike, model: Model, history: History | None = None) 
     """Save the model's config and weights (and the history) to ``path``, atomically: the file is
     written beside the target and renamed over it, so an interrupted save never leaves a
     half-written checkpoint and an earlier one at ``path`` stays intact until the new one is complete.
+    A temporary file that a killed save of the same ``path`` left behind is removed.
     """
     config = getattr(model, "config", None)
     if config is None:
@@ -53,7 +54,11 @@ def save(path: str | os.PathLike, model: Model, history: History | None = None) 
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".ckpt-", suffix=".tmp", dir=folder)
+    prefix = f".{os.path.basename(path)}.ckpt-"
+    for stale in os.listdir(folder):      # left by a save of this file that was killed mid-write
+        if stale.startswith(prefix) and stale.endswith(".tmp"):
+            os.remove(os.path.join(folder, stale))
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
             torch.save(payload, f)

@@ -28,6 +28,9 @@ from .schedules import Constant, Cyclical, LinearWarmup, make_schedule
 from .shapes import Shapes, load_shapes
 from .checkpoints import load as load_checkpoint, save as save_checkpoint
 from .train import History, evaluate, fit
+# (the function inference_gaps stays in its module: a top-level name would hide the module dgmlib.inference_gaps)
+from .inference_gaps import Gaps, Refinement, refine_posterior
+from .mutual_information import barber_agakov, infonce, nwj
 
 __all__ = [
     "__version__", "budget", "device", "is_quick", "seed_everything", "encoder_stats", "eval_mode",
@@ -52,4 +55,5 @@ __all__ = [
     "format_table", "markdown_table", "show_table",
     "Shapes", "load_shapes",
     "History", "evaluate", "fit", "load_checkpoint", "save_checkpoint",
+    "Gaps", "Refinement", "refine_posterior", "barber_agakov", "infonce", "nwj",
 ]

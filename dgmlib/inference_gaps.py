@@ -230,7 +230,8 @@ def log_marginal_given(model: nn.Module, x: Tensor, q: Posterior, K: int = 5000,
 
 
 def inference_gaps(model: nn.Module, x: Tensor, steps: int = 300, lr: float = 0.05, K: int = 8,
-                   eval_K: int = 500, ll_K: int = 5000, rtol: float = 5e-3, warn: bool = True) -> Gaps:
+                   eval_K: int = 500, ll_K: int = 5000, rtol: float = 5e-3, warn: bool = True,
+                   refinement: Refinement | None = None) -> Gaps:
     r"""Per-point inference, approximation and amortization gaps (Cremer et al., 2018):
 
     .. math:: \log p(x) - \mathcal L[q_\phi] = \big(\log p(x) - \mathcal L[q^*]\big)
@@ -243,10 +244,17 @@ def inference_gaps(model: nn.Module, x: Tensor, steps: int = 300, lr: float = 0.
     approximation gap (and the total) can only be underestimated by it; the amortization gap does
     not depend on it. The two gaps sum to the total exactly.
 
+    Arguments:
+        refinement: the result of an earlier :func:`refine_posterior` on the same x, reused instead
+            of refining again (``steps``, ``lr``, ``K``, ``eval_K`` and ``rtol`` are then unused).
     Shapes:
         x: [B, D] -> Gaps of [B] tensors (nats)
     """
-    refined = refine_posterior(model, x, steps=steps, lr=lr, K=K, eval_K=eval_K, rtol=rtol, warn=warn)
+    refined = refinement
+    if refined is None:
+        refined = refine_posterior(model, x, steps=steps, lr=lr, K=K, eval_K=eval_K, rtol=rtol, warn=warn)
+    elif refined.elbo.shape != x.shape[:1]:
+        raise ValueError(f"the refinement is for {refined.elbo.shape[0]} points, x has {x.shape[0]}")
     was_training = model.training
     model.eval()
     try:

@@ -90,6 +90,12 @@ def test_the_two_gaps_sum_to_the_total_gap(tol):
     assert torch.allclose(gaps.approximation + gaps.amortization, gaps.total, rtol=tol, atol=tol)
     assert torch.equal(gaps.total, gaps.log_px - gaps.elbo_amortized)
     assert bool((gaps.amortization >= 0).all()), "refinement never lowers the bound"
+    torch.manual_seed(5)
+    refined = quiet(refine_posterior, model, x, steps=30, eval_K=50)
+    again = inference_gaps(model, x, ll_K=100, refinement=refined)
+    assert torch.equal(again.elbo_refined, refined.elbo) and torch.equal(again.elbo_amortized, refined.start_elbo)
+    with pytest.raises(ValueError, match="refinement is for 12 points"):
+        inference_gaps(model, x[:5], refinement=refined)
 
 
 def test_refinement_never_returns_a_bound_below_the_start(dtype, device):

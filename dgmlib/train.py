@@ -21,6 +21,7 @@ from .checkpoints import save
 from .data import Dataset, batches
 from .history import History
 from .models import VAE
+from .nets import eval_mode
 from .objectives import elbo
 
 Objective = Callable[[nn.Module, Tensor], Tensor]
@@ -33,14 +34,11 @@ def _objective_name(objective: Objective) -> str:
 
 @torch.no_grad()
 def evaluate(model: nn.Module, x: Tensor, objective: Objective = elbo, batch_size: int = 1024) -> float:
-    """Mean of ``objective`` over the rows of x (nats per example), in eval mode, no gradients."""
-    was_training = model.training
-    model.eval()
-    try:
+    """Mean of ``objective`` over the rows of x (nats per example), in eval mode (the model's mode
+    is restored afterwards), no gradients."""
+    with eval_mode(model):
         total = sum(objective(model, xb).sum() for xb in batches(x, batch_size, shuffle=False))
         return float(total) / x.shape[0]
-    finally:
-        model.train(was_training)
 
 
 def fit(model: nn.Module, data: Dataset | Tensor, epochs: int, objective: Objective = elbo,
@@ -48,8 +46,10 @@ def fit(model: nn.Module, data: Dataset | Tensor, epochs: int, objective: Object
         optimizer: torch.optim.Optimizer | None = None, val_every: int = 1,
         checkpoint: str | os.PathLike | None = None, progress: bool = True,
         callback: Callable[[int, nn.Module], None] | None = None,
-        mixed_precision: bool = False) -> History:
-    """Maximize ``objective`` (mean over each mini-batch) with Adam.
+        mixed_precision: bool = False, keep_best: bool = False, patience: int | None = None,
+        validate: Callable[[nn.Module, Tensor], float] | None = None) -> History:
+    """Maximize ``objective`` (mean over each mini-batch) with Adam, optionally selecting the
+    state with the best validation score (early stopping).
 
     Arguments:
         model: a :class:`~dgmlib.models.VAE` (anything with the objective's interface).
@@ -65,7 +65,7 @@ def fit(model: nn.Module, data: Dataset | Tensor, epochs: int, objective: Object
         optimizer: default ``Adam(model.parameters(), lr)``.
         val_every: validate every this many epochs (and after the last).
         checkpoint: if given, the model and history are saved there (atomically) after every
-            validated epoch.
+            validated epoch (with ``keep_best``, once more at the end, in the best state).
         progress: show a tqdm progress bar over epochs.
         callback: called as ``callback(epoch, model)`` at the end of every epoch (after the
             validation), e.g. to record the KL or the active units during training.
@@ -76,12 +76,22 @@ def fit(model: nn.Module, data: Dataset | Tensor, epochs: int, objective: Object
             Needs a :class:`~dgmlib.models.VAE` with float32 parameters, on a CPU or on a GPU with
             bfloat16 arithmetic (compute capability 8 or newer: not a T4). On a CPU without
             bfloat16 instructions it is slower; benchmarks/bench_train.py measures it on a GPU.
+        keep_best: end in the state (parameters and buffers) of the best validation score, not
+            the last. The state is copied on the model's device when the score improves (no host
+            sync per batch). Needs validation data.
+        patience: stop after this many epochs without a better validation score (checked at the
+            validated epochs), e.g. ``val_every=10, patience=60``. Needs validation data.
+        validate: ``validate(model, x_val) -> float`` (higher is better), the validation score
+            instead of the mean objective, e.g. ``log p(x)`` by importance sampling; called in
+            eval mode without gradients.
     Returns:
-        the :class:`History`.
+        the :class:`~dgmlib.history.History`; its ``best_epoch`` and ``best_val`` record the
+        best validated epoch and its score (None without validation).
     Raises:
         FloatingPointError: the objective became NaN or infinite (the checkpoint on disk keeps the
             last finite state).
-        ValueError: ``mixed_precision`` for a model or device that does not support it.
+        ValueError: ``mixed_precision`` for a model or device that does not support it;
+            ``keep_best`` or ``patience`` without validation data.
     """
     p = next(model.parameters())
     low_precision = _mixed_precision_dtype(model, p) if mixed_precision else None
@@ -95,11 +105,15 @@ def fit(model: nn.Module, data: Dataset | Tensor, epochs: int, objective: Object
     x_val = None if x_val is None else x_val.to(device=p.device, dtype=p.dtype)
     if epochs < 0:
         raise ValueError(f"epochs must be >= 0, got {epochs}")
+    if (keep_best or patience is not None or validate is not None) and x_val is None:
+        raise ValueError("keep_best, patience and validate need validation data: pass a dgmlib Dataset (.val)")
+    if patience is not None and patience < 1:
+        raise ValueError(f"patience must be >= 1 epochs, got {patience}")
     generator = seed_everything(seed)
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
     history = History(objective=_objective_name(objective))
     set_step = getattr(objective, "set_step", None)
-    step = 0
+    step, best_state = 0, None
     model.train()
     bar = tqdm(range(1, epochs + 1), desc="epochs", disable=not progress, leave=False)
     for epoch in bar:
@@ -121,22 +135,42 @@ def fit(model: nn.Module, data: Dataset | Tensor, epochs: int, objective: Object
             raise FloatingPointError(
                 f"the training objective became {train_value} in epoch {epoch}; lower the learning "
                 f"rate (lr={lr}) or check the data (values in range, no NaN)")
-        validate = x_val is not None and (epoch % val_every == 0 or epoch == epochs)
-        with _networks_in(model, None):
-            val_value = evaluate(model, x_val, objective) if validate else math.nan
+        validated = x_val is not None and (epoch % val_every == 0 or epoch == epochs)
+        val_value = _validation_score(model, x_val, objective, validate) if validated else math.nan
         history.epoch.append(epoch)
         history.train.append(train_value)
         history.val.append(val_value)
         history.seconds.append(time.perf_counter() - start)
+        if validated and (history.best_val is None or val_value > history.best_val):
+            history.best_epoch, history.best_val = epoch, val_value
+            if keep_best:
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         bar.set_postfix(train=f"{train_value:.2f}", val=f"{val_value:.2f}")
-        if checkpoint is not None and (validate or x_val is None):
+        if checkpoint is not None and (validated or x_val is None):
             save(checkpoint, model, history)
         if callback is not None:
             callback(epoch, model)
             model.train()
+        if validated and patience is not None and epoch - (history.best_epoch or 0) >= patience:
+            break
     bar.close()
     model.eval()
+    if best_state is not None:
+        model.load_state_dict(best_state)
+        if checkpoint is not None:
+            save(checkpoint, model, history)
     return history
+
+
+def _validation_score(model: nn.Module, x_val: Tensor, objective: Objective,
+                      validate: Callable[[nn.Module, Tensor], float] | None) -> float:
+    """The validation score of fit: ``validate(model, x_val)`` or the mean objective, in full
+    precision and eval mode, without gradients."""
+    with _networks_in(model, None):
+        if validate is None:
+            return evaluate(model, x_val, objective)
+        with eval_mode(model), torch.no_grad():
+            return float(validate(model, x_val))
 
 
 @contextlib.contextmanager

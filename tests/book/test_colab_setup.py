@@ -102,6 +102,7 @@ def _run(python: pathlib.Path, script: str, cwd: pathlib.Path) -> subprocess.Com
 
 
 # what a chapter needs from the installed package: every subpackage and the committed result files
+# (dgmlib/experiments/results/*.json, package data)
 REPORT = ("import json, dgmlib, dgmlib.experiments, dgmlib.flows, torch\n"
           "tables = {n: len(dgmlib.experiments.load(n)['rows']) for n in dgmlib.experiments.names()}\n"
           "print('REPORT', json.dumps({'dgmlib': dgmlib.__file__, 'torch': torch.__file__, 'tables': tables}))\n")
@@ -127,6 +128,7 @@ def test_book_setup_cell_installs_dgmlib_from_the_repository_and_keeps_torch(col
     report = _report(proc)
     assert not report["dgmlib"].startswith(str(ROOT)), "dgmlib came from the installed clone"
     assert "preinstalled" in report["torch"], "torch is the preinstalled one, not reinstalled"
+    assert sorted(report["tables"]) == sorted(p.stem for p in (ROOT / "dgmlib/experiments/results").glob("*.json"))
     assert all(report["tables"].values()), "the installed package carries the committed result files"
     _uninstall_dgmlib(colab, tmp_path)
 

@@ -1,69 +1,119 @@
-"""The results-table machinery: quick runs of every experiment, and the result files."""
+"""The results-table machinery: the registry, quick runs of every experiment, and the result files."""
+import dataclasses
+import functools
 import json
 
 import pytest
 
 from dgmlib import experiments
+from dgmlib.experiments import Experiment, Settings, flows, iwae, surgery
+from dgmlib.experiments.__main__ import main
 
 
-@pytest.fixture(scope="module")
-def quick_iwae():
-    return experiments.run("iwae", quick=True)
+@functools.cache
+def quick(name: str) -> dict:
+    """One quick run per experiment and test process."""
+    return experiments.run(name, quick=True)
 
 
-def test_quick_iwae_run_has_one_row_per_trained_model(quick_iwae):
-    s = experiments.IWAE_QUICK
-    assert [(r["objective"], r["k"]) for r in quick_iwae["rows"]] == [("vae", 1), ("vae", 5), ("iwae", 5)]
-    for row in quick_iwae["rows"]:
+def test_the_registry_holds_the_seven_tables_each_with_the_same_module_names():
+    assert experiments.names() == sorted(["iwae", "surgery", "flows", "priors", "collapse", "disentanglement",
+                                          "dequantization"])
+    for name in experiments.names():
+        e = experiments.spec(name)
+        module = getattr(experiments, name)
+        assert isinstance(e, Experiment) and e is module.EXPERIMENT and e.name == name
+        assert type(e.settings) is type(e.quick) and isinstance(e.settings, Settings)
+        assert e.quick is module.QUICK and e.run is module.run_task and e.tasks is module.tasks
+        assert e.table is module.table and e.chapter.startswith("book/") and e.title
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            e.settings.epochs = 1
+
+
+def test_an_unknown_experiment_raises_a_value_error_naming_the_known_ones():
+    with pytest.raises(ValueError, match="unknown experiment 'nope'; choose one of collapse, dequantization"):
+        experiments.spec("nope")
+    with pytest.raises(ValueError, match="unknown experiment"):
+        experiments.run("gan")
+
+
+@pytest.mark.parametrize("name", experiments.names())
+def test_quick_run_has_the_rows_of_the_committed_record_and_both_render_as_tables(name):
+    record, committed = quick(name), experiments.load(name)
+    e = experiments.spec(name)
+    assert record["quick"] is True and record["settings"] == experiments.settings_record(e.quick)
+    assert len(record["rows"]) == len(e.tasks(e.quick))
+    keys = lambda rows: set().union(*rows)   # noqa: E731  (some keys, e.g. pseudo-inputs, are in one row)
+    assert keys(record["rows"]) == keys(committed["rows"])
+    for r in (record, committed):
+        caption, frame = experiments.table(name, r)
+        assert caption and len(frame) > 0 and not frame.isna().any().any()
+
+
+@pytest.mark.parametrize("name", experiments.names())
+def test_committed_results_match_the_current_full_settings(name):
+    record = experiments.load(name)   # raises if the committed result file is missing
+    e = experiments.spec(name)
+    assert record["settings"] == experiments.settings_record(e.settings) and record["quick"] is False
+    assert len(record["rows"]) == len(e.tasks(e.settings))
+    assert {"dgmlib", "torch", "commit"} <= set(record["code"])
+
+
+def test_quick_iwae_run_has_one_row_per_trained_model():
+    record = quick("iwae")
+    assert [(r["objective"], r["k"]) for r in record["rows"]] == [("vae", 1), ("vae", 5), ("iwae", 5)]
+    for row in record["rows"]:
         # log p(x) (IWAE at eval_K) sits above the ELBO up to Monte Carlo error
         assert -row["test_nll"] >= row["test_elbo"] - 0.5
-        assert 0 <= row["active_units"] <= s.z_dim
-    assert quick_iwae["settings"] == experiments.settings_record(s) and quick_iwae["quick"] is True
-    assert quick_iwae["code"]["dgmlib"]
+        assert 0 <= row["active_units"] <= iwae.QUICK.z_dim
+    assert set(record["code"]) == {"dgmlib", "torch"}   # the library reads no git
 
 
 def test_quick_surgery_run_satisfies_the_identity_and_the_mi_bounds():
-    result = experiments.run("surgery", quick=True)
-    assert [r["z_dim"] for r in result["rows"]] == list(experiments.SURGERY_QUICK.z_dims)
-    for row in result["rows"]:
+    record = quick("surgery")
+    assert [r["z_dim"] for r in record["rows"]] == list(surgery.QUICK.z_dims)
+    for row in record["rows"]:
         assert abs(row["identity_residual"]) < 1e-4
         assert row["mutual_info"] <= row["log_n"]
         assert row["elbo"] == pytest.approx(row["reconstruction"] - row["avg_kl"], abs=1e-4)
 
 
 def test_quick_flows_run_has_one_row_per_posterior_and_seed():
-    result = experiments.run("flows", quick=True)
-    s = experiments.FLOWS_QUICK
-    assert [(r["posterior"], r["seed"]) for r in result["rows"]] == [(p, 0) for p in s.posteriors]
-    params = {r["posterior"]: r["parameters"] for r in result["rows"]}
+    record = quick("flows")
+    s = flows.QUICK
+    assert [(r["posterior"], r["seed"]) for r in record["rows"]] == [(p, 0) for p in s.posteriors]
+    params = {r["posterior"]: r["parameters"] for r in record["rows"]}
     assert all(params[p] > params["gaussian"] for p in s.posteriors if p != "gaussian")
-    for row in result["rows"]:
+    for row in record["rows"]:
         assert row["test_nll"] <= row["test_neg_elbo"] + 0.5   # log p(x) >= ELBO up to MC error
 
 
-def test_results_round_trip_and_missing_results_name_the_command(quick_iwae, tmp_path):
-    path = experiments.save(quick_iwae, tmp_path / "iwae.json")
-    assert experiments.load("iwae", path) == json.loads(path.read_text()) == quick_iwae
-    with pytest.raises(FileNotFoundError, match="python -m dgmlib.experiments surgery"):
+def test_quick_collapse_run_records_the_training_curves():
+    record = quick("collapse")
+    for row in record["rows"]:
+        assert row["curve"]["epoch"] == [1, 2, 3, 4] and len(row["curve"]["kl"]) == 4
+        assert abs(row["train_avg_kl"] - row["mutual_info"] - row["marginal_kl"]) < 1e-3
+
+
+def test_results_round_trip_and_missing_results_name_the_command(tmp_path):
+    record = quick("iwae")
+    path = experiments.save(record, tmp_path / "iwae.json")
+    assert experiments.load("iwae", path) == json.loads(path.read_text()) == record
+    with pytest.raises(FileNotFoundError, match="tools/tables.py run surgery"):
         experiments.load("surgery", tmp_path / "absent.json")
     with pytest.raises(ValueError, match="does not hold results"):
         experiments.load("surgery", path)
-    with pytest.raises(ValueError, match="unknown experiment"):
-        experiments.run("gan")
+    with pytest.raises(TypeError):
+        experiments.save(record)   # an explicit path: the library never picks a place in the repository
 
 
-def test_quick_command_line_run_never_overwrites_the_committed_results(monkeypatch, tmp_path, capsys):
-    monkeypatch.setattr(experiments, "RESULTS_DIR", tmp_path)
-    assert experiments.main(["surgery", "--quick", "--workers", "1"]) == 0
-    assert list(tmp_path.iterdir()) == []
-    assert "not saved" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("name", experiments.names())
-def test_committed_results_match_the_current_full_settings(name):
-    result = experiments.load(name)   # raises if the committed result file is missing
-    assert result["settings"] == experiments.settings_record(experiments.spec(name)["settings"]) and result["quick"] is False
-    assert len(result["rows"]) == len(experiments.spec(name)["tasks"](experiments.spec(name)["settings"]))
+def test_command_line_prints_the_table_and_writes_only_where_told(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(experiments, "RESULTS_DIR", tmp_path / "committed")
+    assert main(["surgery", "--quick", "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "not saved" in out and "ELBO surgery" in out and not (tmp_path / "committed").exists()
+    assert main(["surgery", "--quick", "--workers", "1", "--out", str(tmp_path / "out")]) == 0
+    assert experiments.load("surgery", tmp_path / "out" / "surgery.json")["quick"] is True
 
 
 def test_mean_std_uses_the_sample_standard_deviation():
@@ -80,14 +130,3 @@ def test_iwae_table_pools_the_k1_run_and_sets_papers_beside():
     assert frame.loc[1, "IWAE NLL"] == frame.loc[1, "VAE NLL"] == "16.50 ± 0.71"
     assert frame.loc[5, "VAE NLL"] == "17.50 ± 0.71" and frame.loc[5, "IWAE NLL"] == "16.50 ± 0.71"
     assert frame.loc[5, "paper IWAE NLL"] == 85.54 and "2 seed(s)" in caption
-
-
-@pytest.mark.parametrize("name", experiments.names())
-def test_every_experiment_has_a_table_for_the_book(name):
-    assert callable(experiments.spec(name).get("table")), f"{name}: add a 'table' function to its EXPERIMENT"
-
-
-def test_committed_results_page_matches_the_committed_result_files(tmp_path):
-    page = experiments.publish(tmp_path / "results.md")
-    assert page.read_text() == experiments.RESULTS_PAGE.read_text(), \
-        "book/results.md is stale: run `python -m dgmlib.experiments --publish` (or `make tables`)"

@@ -1,6 +1,6 @@
 import pytest
 
-from dgmlib.schedules import Constant, Cyclical, LinearWarmup, make_schedule
+from dgmlib.schedules import Constant, Cyclical, LinearWarmup, Staircase, make_schedule
 
 
 def test_linear_warmup_hits_its_endpoints_and_is_linear_between():
@@ -31,6 +31,16 @@ def test_cyclical_with_ratio_one_rises_over_the_whole_cycle_and_honours_start_en
     s = Cyclical(period=10, ratio=1.0, start=0.2, end=0.8)
     assert s(0) == pytest.approx(0.2) and s(5) == pytest.approx(0.5) and s(9) == pytest.approx(0.74)
     assert s(10) == pytest.approx(0.2)
+
+
+def test_staircase_holds_the_linear_warm_up_of_each_stair_end_over_the_stair():
+    s = Staircase(steps=100, stair=25)
+    assert [s(t) for t in (0, 24, 25, 49, 50, 75, 99, 100, 10_000)] == [0.25, 0.25, 0.5, 0.5, 0.75, 1.0, 1.0, 1.0, 1.0]
+    assert all(s(t) == LinearWarmup(100)(min(100, (t // 25 + 1) * 25)) for t in range(200))
+    assert Staircase(0, 5)(0) == 1.0 and Staircase(10, 10, start=0.5, end=0.7)(3) == pytest.approx(0.7)
+    assert make_schedule("staircase", steps=4, stair=2)(1) == 0.5
+    with pytest.raises(ValueError, match="stair"):
+        Staircase(10, 0)
 
 
 def test_constant_and_make_schedule():

@@ -180,6 +180,66 @@ def test_fit_with_an_annealed_elbo_warms_the_kl_weight_up(digits):
     assert betas == [0.2, 0.45, 0.7, 0.95, 1.0]     # beta at the last step of each epoch (steps 4, 9, ...)
 
 
+class _Scores:
+    """A validate callback returning a known score per call, recording the state and the mode it saw."""
+
+    def __init__(self, scores):
+        self.scores, self.states, self.modes = list(scores), [], []
+
+    def __call__(self, model, x):
+        self.states.append({k: v.clone() for k, v in model.state_dict().items()})
+        self.modes.append((model.training, torch.is_grad_enabled()))
+        return self.scores[len(self.states) - 1]
+
+
+def _same_state(model, state):
+    return all(torch.equal(v, state[k]) for k, v in model.state_dict().items())
+
+
+@pytest.mark.parametrize("keep_best", [True, False])
+def test_fit_with_keep_best_ends_in_exactly_the_best_validated_state(digits, keep_best):
+    model, validate = small_model(), _Scores([1.0, 3.0, 2.0, float("nan"), 0.5])
+    history = dgmlib.fit(model, digits, epochs=5, batch_size=256, validate=validate, keep_best=keep_best,
+                         progress=False)
+    assert history.val == [1.0, 3.0, 2.0, history.val[3], 0.5] and math.isnan(history.val[3])
+    assert (history.best_epoch, history.best_val) == (2, 3.0)   # a NaN never counts as an improvement
+    assert _same_state(model, validate.states[1 if keep_best else 4])
+    assert not _same_state(model, validate.states[4 if keep_best else 1])
+    assert validate.modes == [(False, False)] * 5 and not model.training   # eval mode, no gradients
+
+
+def test_fit_with_patience_stops_at_the_first_check_that_many_epochs_after_the_best(digits):
+    validate = _Scores([1.0, 2.0, 1.5, 1.9, 9.0])
+    history = dgmlib.fit(small_model(), digits, epochs=20, batch_size=256, validate=validate, patience=2,
+                         progress=False)
+    assert len(history) == 4 and (history.best_epoch, history.best_val) == (2, 2.0)
+    # checks every 3 epochs: the best at 3, none at 6, none at 9 (9 - 3 >= patience 5): stop after 9
+    validate, model = _Scores([1.0, 0.5, 0.7, 9.0]), small_model()
+    history = dgmlib.fit(model, digits, epochs=30, batch_size=256, val_every=3, validate=validate,
+                         patience=5, keep_best=True, progress=False)
+    assert len(history) == 9 and history.best_epoch == 3 and len(validate.states) == 3
+    assert _same_state(model, validate.states[0])
+
+
+def test_fit_records_the_best_validation_objective_without_a_validate_callback(digits):
+    history = dgmlib.fit(small_model(), digits, epochs=3, batch_size=256, val_every=2, progress=False)
+    validated = [v for v in history.val if not math.isnan(v)]
+    assert len(validated) == 2 and history.best_val == max(validated)
+    assert history.best_epoch == history.epoch[history.val.index(history.best_val)]
+    plain = dgmlib.fit(small_model(), digits.train[:100], epochs=1, progress=False)
+    assert plain.best_epoch is None and plain.best_val is None
+    old = {k: v for k, v in history.as_dict().items() if k not in ("best_epoch", "best_val")}
+    assert dgmlib.History.from_dict(old).best_epoch is None   # checkpoints from before these fields
+
+
+def test_model_selection_needs_validation_data(digits):
+    for options in ({"keep_best": True}, {"patience": 3}, {"validate": lambda m, x: 0.0}):
+        with pytest.raises(ValueError, match="validation data"):
+            dgmlib.fit(small_model(), digits.train[:100], epochs=1, progress=False, **options)
+    with pytest.raises(ValueError, match="patience"):
+        dgmlib.fit(small_model(), digits, epochs=1, progress=False, patience=0)
+
+
 def _float32(model, x):
     return model.to(torch.float32), x.to(torch.float32)
 
@@ -223,7 +283,7 @@ def test_fit_with_mixed_precision_trains_and_leaves_the_model_in_full_precision(
 
 
 def test_mixed_precision_refuses_what_it_does_not_cover(digits):
-    from dgmlib.models import HierarchicalVAE
+    from dgmlib import HierarchicalVAE
 
     with pytest.raises(ValueError, match="float32 parameters"):
         dgmlib.fit(small_model().to(torch.float64), digits.train.double(), epochs=1,

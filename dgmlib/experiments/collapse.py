@@ -1,7 +1,6 @@
-"""Posterior collapse on binarized digits: a factorized decoder, an autoregressive decoder, and the
-autoregressive decoder with three remedies (KL warm-up, free bits, a weakened decoder).
-
-    python -m dgmlib.experiments collapse          # full settings -> dgmlib/results/collapse.json
+"""The posterior-collapse chapter's table on binarized digits: a factorized decoder, an
+autoregressive decoder, and the autoregressive decoder with three remedies (KL warm-up, free bits,
+a weakened decoder).
 
 Each task trains one model with one seed and records, on the test set, -log p(x) by importance
 sampling, the ELBO, the average KL, the active units, and (ELBO surgery on the training set) the
@@ -12,13 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import time
 from typing import Any
 
-import torch
-from torch import Tensor, nn
-
-from .config import seed_everything
+from .base import Experiment, Record, Row, Settings, summarize, timed_fit
 
 #: The settings of the table, in the order the chapter shows them.
 SETTINGS = ("factorized", "ar", "ar_warmup", "ar_free_bits", "ar_window")
@@ -28,9 +23,8 @@ LABELS = {"factorized": "factorized decoder", "ar": "AR decoder", "ar_warmup": "
 
 
 @dataclasses.dataclass(frozen=True)
-class CollapseSettings:
+class CollapseSettings(Settings):
     """The five settings of the chapter (same encoder, prior and training budget)."""
-    seeds: tuple[int, ...] = (0, 1, 2)
     settings: tuple[str, ...] = SETTINGS
     z_dim: int = 32
     encoder_hidden: tuple[int, ...] = (256,)
@@ -40,8 +34,6 @@ class CollapseSettings:
     free_bits: float = 0.1                      # lambda, nats per latent dimension
     warmup_epochs: int = 100                    # KL weight from 0 to 1 over these epochs
     epochs: int = 200
-    batch_size: int = 100
-    lr: float = 1e-3
     curve_every: int = 2                        # epochs between the points of the training curves
     eval_K: int = 1000
     elbo_K: int = 100
@@ -49,18 +41,21 @@ class CollapseSettings:
     dataset: str = "digits"
 
 
-QUICK_SETTINGS = CollapseSettings(seeds=(0,), z_dim=4, encoder_hidden=(32,), decoder_hidden=(32,),
-                                  ar_hidden=4, warmup_epochs=2, epochs=4, curve_every=1, eval_K=20,
-                                  elbo_K=5, surgery_samples=1)
+QUICK = CollapseSettings(seeds=(0,), z_dim=4, encoder_hidden=(32,), decoder_hidden=(32,), ar_hidden=4,
+                         warmup_epochs=2, epochs=4, curve_every=1, eval_K=20, elbo_K=5, surgery_samples=1)
+
+#: Test NLL (nats) on binarized MNIST of the published model closest to each setting:
+#: Gulrajani et al. (2017), MNIST results (PixelVAE) and Chen et al. (2017), Table 1 (VLAE).
+PAPER = {"factorized": "convolutional VAE <= 87.41", "ar": "Gated PixelCNN (no z) = 80.10",
+         "ar_warmup": "Gated PixelVAE ~ 79.48", "ar_free_bits": "VLAE 79.03",
+         "ar_window": "PixelVAE (few layers) <= 80.64"}
 
 
-def build_model(s: CollapseSettings, setting: str, x_dim: int) -> nn.Module:
+def build_model(s: CollapseSettings, setting: str, x_dim: int):
     """The VAE of ``setting`` (one of :data:`SETTINGS`): MLP encoder, standard normal prior, and a
-    factorized MLP decoder or an :class:`~dgmlib.autoregressive.ARDecoder`."""
-    from .models import ARDecoder
-    from .models import VAE
-    from .nets import mlp_decoder, mlp_encoder
-    from .priors import StandardNormal
+    factorized MLP decoder or an ``ARDecoder``."""
+    from .. import VAE, ARDecoder, StandardNormal
+    from ..nets import mlp_decoder, mlp_encoder
 
     if setting not in SETTINGS:
         raise ValueError(f"unknown setting {setting!r}; choose one of {SETTINGS}")
@@ -77,8 +72,7 @@ def objective(s: CollapseSettings, setting: str, steps_per_epoch: int):
     """The training objective of ``setting``: the ELBO with its usual one-sample estimate of
     log w (the KL estimated by Monte Carlo, as in :func:`dgmlib.objectives.elbo`), the same with a
     warmed-up KL weight, or free bits (which needs the closed-form KL per dimension)."""
-    from .objectives import AnnealedELBO, elbo, free_bits_elbo
-    from .schedules import LinearWarmup
+    from .. import AnnealedELBO, LinearWarmup, elbo, free_bits_elbo
 
     if setting == "ar_warmup":
         return AnnealedELBO(LinearWarmup(s.warmup_epochs * steps_per_epoch), analytic_kl=False)
@@ -87,34 +81,25 @@ def objective(s: CollapseSettings, setting: str, steps_per_epoch: int):
     return elbo
 
 
-def surgery(model: nn.Module, x: Tensor, samples: int = 1):
-    """ELBO surgery (:func:`dgmlib.metrics.elbo_surgery`), which decodes with ``model.decode``:
-    autoregressive decoders read x by teacher forcing."""
-    from .metrics import elbo_surgery
-    return elbo_surgery(model, x, samples=samples)
-
-
-@torch.no_grad()
-def kl_and_active_units(model: nn.Module, x: Tensor) -> tuple[float, int]:
+def kl_and_active_units(model, x) -> tuple[float, int]:
     """Average closed-form KL(q(z|x) || p(z)) (nats per image) and the number of active units."""
-    from .distributions import kl_normal
-    from .metrics import active_units
+    from .. import active_units, encoder_stats, eval_mode, kl_normal
 
-    was_training = model.training
-    model.eval()
-    mu, logvar = model.encoder(x)
-    kl = kl_normal(mu, logvar).mean().item()
-    count = active_units(model, x).count
-    model.train(was_training)
-    return kl, count
+    with eval_mode(model):
+        mu, logvar = encoder_stats(model.encoder, x)
+        return kl_normal(mu, logvar).mean().item(), active_units(model, x).count
 
 
-def run_task(s: CollapseSettings, setting: str, seed: int, device: str) -> dict[str, Any]:
+def tasks(s: CollapseSettings) -> list[tuple]:
+    """(settings, setting, seed) per model."""
+    return [(s, setting, seed) for seed in s.seeds for setting in s.settings]
+
+
+def run_task(s: CollapseSettings, setting: str, seed: int, device: str) -> Row:
     """Train the model of ``setting`` with ``seed`` and evaluate it (one row of the table)."""
-    from .data import load
-    from .metrics import log_marginal_likelihood
-    from .objectives import elbo
-    from .train import fit
+    import torch
+
+    from .. import elbo, elbo_surgery, load, log_marginal_likelihood, seed_everything
 
     data = load(s.dataset, device=device)
     seed_everything(seed)
@@ -122,57 +107,39 @@ def run_task(s: CollapseSettings, setting: str, seed: int, device: str) -> dict[
     steps = -(-data.train.shape[0] // s.batch_size)
     curve: dict[str, list] = {"epoch": [], "kl": [], "active_units": []}
 
-    def record(epoch: int, m: nn.Module) -> None:
+    def record(epoch: int, m) -> None:
         if epoch % s.curve_every == 0 or epoch == 1:
             kl, au = kl_and_active_units(m, data.val)
             curve["epoch"].append(epoch)
             curve["kl"].append(round(kl, 4))
             curve["active_units"].append(au)
 
-    start = time.perf_counter()
-    fit(model, data, epochs=s.epochs, objective=objective(s, setting, steps), lr=s.lr,
-        batch_size=s.batch_size, seed=seed, val_every=max(1, s.epochs // 10), progress=False,
-        callback=record)
-    seconds = time.perf_counter() - start
+    _, seconds = timed_fit(model, data, s, seed, objective(s, setting, steps),
+                           val_every=max(1, s.epochs // 10), callback=record)
     seed_everything(10_000 + seed)
     with torch.no_grad():
         ll = log_marginal_likelihood(model, data.test, K=s.eval_K).mean().item()
         test_elbo = elbo(model, data.test, K=s.elbo_K).mean().item()
     kl, au = kl_and_active_units(model, data.test)
-    cut = surgery(model, data.train, samples=s.surgery_samples)
+    cut = elbo_surgery(model, data.train, samples=s.surgery_samples)   # AR decoders: teacher forcing
     return {"setting": setting, "seed": seed, "test_nll": -ll, "test_neg_elbo": -test_elbo,
             "kl": kl, "active_units": au, "mutual_info": cut.mutual_info, "marginal_kl": cut.marginal_kl,
             "train_avg_kl": cut.avg_kl, "log_n": cut.log_n, "curve": curve,
             "train_seconds": round(seconds, 1)}
 
 
-def tasks(s: CollapseSettings) -> list[tuple]:
-    return [(s, setting, seed) for seed in s.seeds for setting in s.settings]
-
-
-#: Test NLL (nats) on binarized MNIST of the published model closest to each setting:
-#: Gulrajani et al. (2017), MNIST results (PixelVAE) and Chen et al. (2017), Table 1 (VLAE).
-PAPER = {"factorized": "convolutional VAE <= 87.41", "ar": "Gated PixelCNN (no z) = 80.10",
-         "ar_warmup": "Gated PixelVAE ~ 79.48", "ar_free_bits": "VLAE 79.03",
-         "ar_window": "PixelVAE (few layers) <= 80.64"}
-
-
-def collapse_table(record: dict[str, Any]):
+def table(record: Record) -> tuple[str, Any]:
     """(caption, DataFrame indexed by setting): test NLL, -ELBO, KL, active units and mutual
     information per setting, mean ± std over seeds, beside the closest published model."""
     import pandas as pd
-    from .experiments import mean_std
 
     s, runs = record["settings"], pd.DataFrame(record["rows"])
-    stats = runs.groupby("setting", sort=False)
-    table = pd.DataFrame({"test NLL": stats.test_nll.apply(mean_std),
-                          "test -ELBO": stats.test_neg_elbo.apply(mean_std),
-                          "KL": stats.kl.apply(mean_std),
-                          "active units": stats.active_units.apply(lambda v: mean_std(v, 1)),
-                          "MI": stats.mutual_info.apply(mean_std),
-                          "closest published model (MNIST NLL)": PAPER}).loc[list(s["settings"])]
-    table.index = [LABELS[n] for n in s["settings"]]
-    table.index.name = "setting"
+    frame = summarize(runs, "setting", {"test_nll": ("test NLL", 2), "test_neg_elbo": ("test -ELBO", 2),
+                                        "kl": ("KL", 2), "active_units": ("active units", 1),
+                                        "mutual_info": ("MI", 2)}, s["settings"])
+    frame["closest published model (MNIST NLL)"] = [PAPER[n] for n in frame.index]
+    frame.index = [LABELS[n] for n in s["settings"]]
+    frame.index.name = "setting"
     caption = (f"Binarized 8x8 digits: test NLL, -ELBO and average KL(q(z|x) || p(z)) in nats per image "
                f"(lower NLL is better), active units of {s['z_dim']} (test split), mutual information "
                f"I_q[x; z] by ELBO surgery on the training split (at most log N = {runs.log_n.iloc[0]:.2f}); "
@@ -181,9 +148,10 @@ def collapse_table(record: dict[str, Any]):
                "Gulrajani et al. (2017), MNIST results, and Chen et al. (2017), Table 1; the remedies are "
                "matched with published VAEs that have autoregressive decoders, whose own ways of keeping "
                "the code in use differ from ours.")
-    return caption, table
+    return caption, frame
 
 
-EXPERIMENT = {"settings": CollapseSettings(), "quick": QUICK_SETTINGS, "tasks": tasks, "run": run_task,
-              "table": collapse_table, "chapter": "book/08_posterior_collapse",
-              "title": "Posterior collapse and its remedies (Bowman et al., 2016; Kingma et al., 2016; Chen et al., 2017)"}
+EXPERIMENT = Experiment(name="collapse", chapter="book/08_posterior_collapse",
+                        title="Posterior collapse and its remedies (Bowman et al., 2016; Kingma et al., 2016; "
+                              "Chen et al., 2017)",
+                        settings=CollapseSettings(), quick=QUICK, tasks=tasks, run=run_task, table=table)

@@ -1,0 +1,127 @@
+"""The book's expensive results tables: a registry of experiments, one module per chapter's table.
+
+    python -m dgmlib.experiments iwae --quick            # the same code path with tiny settings
+    python -m dgmlib.experiments iwae --out results/     # full settings -> results/iwae.json
+
+A chapter calls :func:`get`: in full mode (the book build) it reads the committed result file
+(``dgmlib/experiments/results/<name>.json``, package data), which records the seeds, the settings
+and the code version that made it; in quick mode (``DGMLIB_QUICK=1``, the test suite) it reruns
+the same code path with the quick settings, so a broken experiment fails CI even though the book
+shows the committed numbers. The library only reads the committed files: ``tools/tables.py`` in
+the repository recomputes them (stamping the git commit) and writes the appendix page.
+
+Each experiment module (:mod:`~dgmlib.experiments.iwae`, ``surgery``, ``flows``, ``dequantization``,
+``priors``, ``collapse``, ``disentanglement``) has the same names: a settings dataclass derived from
+:class:`~dgmlib.experiments.base.Settings`, ``QUICK`` (its quick settings), ``PAPER`` (the papers'
+numbers, where comparable), ``tasks(settings)``, ``run_task(settings, ..., device)``,
+``table(record)`` and ``EXPERIMENT``, its :class:`~dgmlib.experiments.base.Experiment`. Each
+training run is an independent task (a model, a seed, an objective); ``workers`` runs them in
+parallel processes, one CPU thread each.
+"""
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import pathlib
+import time
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, Callable
+
+from . import collapse, dequantization, disentanglement, flows, iwae, priors, surgery
+from .base import Experiment, Record, Settings, mean_std, settings_record
+
+#: The folder of the committed result files (package data), or $DGMLIB_RESULTS_DIR when set.
+RESULTS_DIR = pathlib.Path(os.environ.get("DGMLIB_RESULTS_DIR")
+                           or pathlib.Path(__file__).resolve().parent / "results")
+
+#: Every experiment with a committed results table, in the order of the chapters.
+EXPERIMENTS: dict[str, Experiment] = {m.EXPERIMENT.name: m.EXPERIMENT for m in (
+    iwae, surgery, flows, dequantization, priors, collapse, disentanglement)}
+
+
+def names() -> list[str]:
+    """The names of the registered experiments, sorted."""
+    return sorted(EXPERIMENTS)
+
+
+def spec(name: str) -> Experiment:
+    """The :class:`~dgmlib.experiments.base.Experiment` registered as ``name``."""
+    if name not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {name!r}; choose one of {', '.join(names())}")
+    return EXPERIMENTS[name]
+
+
+def code_version() -> dict[str, str]:
+    """The versions of dgmlib and torch (a repository checkout adds its git commit: tools/tables.py)."""
+    import torch
+
+    from .. import __version__
+    return {"dgmlib": __version__, "torch": torch.__version__}
+
+
+def _call(run: Callable, args: tuple, device: str) -> dict[str, Any]:
+    import torch
+    torch.set_num_threads(1)
+    return run(*args, device)
+
+
+def run(name: str, quick: bool = False, workers: int = 1, device: str = "cpu") -> Record:
+    """Run experiment ``name`` with its full (or quick) settings.
+
+    Arguments:
+        workers: parallel processes (spawned, one torch thread each); 1 runs the tasks here.
+        device: where the models train, e.g. "cpu" or "cuda".
+    Returns:
+        the result record: name, quick, settings, code versions, device, workers, created,
+        wall_seconds and one row per task.
+    """
+    experiment = spec(name)
+    settings = experiment.quick if quick else experiment.settings
+    tasks = experiment.tasks(settings)
+    start = time.perf_counter()
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            rows = list(pool.map(_call, [experiment.run] * len(tasks), tasks, [device] * len(tasks)))
+    else:
+        rows = [experiment.run(*t, device) for t in tasks]
+    return {"name": name, "quick": quick, "settings": settings_record(settings),
+            "code": code_version(), "device": device, "workers": workers,
+            "created": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+            "wall_seconds": round(time.perf_counter() - start, 1), "rows": rows}
+
+
+def save(record: Record, path: str | os.PathLike) -> pathlib.Path:
+    """Write a result record as JSON to ``path`` (atomically: a temporary file, then a rename)."""
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(record, indent=1) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def load(name: str, path: str | os.PathLike | None = None) -> Record:
+    """The result record of experiment ``name``: the committed one, or the file at ``path``."""
+    path = pathlib.Path(path) if path else RESULTS_DIR / f"{name}.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"no results for {name!r} at {path}; compute them with "
+                                f"`python tools/tables.py run {name}` in the repository "
+                                f"(or `python -m dgmlib.experiments {name} --out <folder>`)")
+    record = json.loads(path.read_text())
+    if record.get("name") != name or "rows" not in record:
+        raise ValueError(f"{path} does not hold results of experiment {name!r}")
+    return record
+
+
+def get(name: str) -> Record:
+    """What a chapter shows: in quick mode a fresh quick run of the same code path, otherwise
+    the committed full-mode results."""
+    from .. import is_quick
+    return run(name, quick=True) if is_quick() else load(name)
+
+
+def table(name: str, record: Record):
+    """(caption, DataFrame) of experiment ``name`` as the book shows it, with the papers' numbers."""
+    return spec(name).table(record)
+

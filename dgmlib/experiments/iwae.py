@@ -1,0 +1,79 @@
+"""The IWAE chapter's table (Burda et al., 2016, Table 1) on binarized 8x8 digits: VAEs and IWAEs
+trained with k samples, their test log-likelihood (importance sampled) and active units."""
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Any
+
+from .base import Experiment, Record, Row, Settings, mean_std, train_vae
+
+
+@dataclasses.dataclass(frozen=True)
+class IWAESettings(Settings):
+    """Burda et al. (2016), Table 1, on binarized digits: VAE and IWAE trained with k samples."""
+    ks: tuple[int, ...] = (1, 5, 50)
+    z_dim: int = 20
+    hidden: tuple[int, ...] = (100, 100)
+    activation: str = "tanh"
+    epochs: int = 500
+    eval_K: int = 5000
+    dataset: str = "digits"
+
+
+QUICK = IWAESettings(seeds=(0,), ks=(1, 5), z_dim=8, hidden=(32,), epochs=3, eval_K=50)
+
+#: Burda et al. (2016), Table 1, MNIST, one stochastic layer: k -> (VAE NLL, IWAE NLL, VAE AU, IWAE AU).
+PAPER = {1: (86.76, 86.76, 19, 19), 5: (86.47, 85.54, 20, 22), 50: (86.35, 84.78, 20, 25)}
+
+
+def tasks(s: IWAESettings) -> list[tuple]:
+    """(settings, objective, k, seed) per model; k = 1: the VAE and the IWAE objectives are the
+    same function, so one run serves both rows."""
+    return [(s, obj, k, seed) for seed in s.seeds for k in s.ks for obj in ("vae", "iwae")
+            if not (obj == "iwae" and k == 1)]
+
+
+def run_task(s: IWAESettings, objective: str, k: int, seed: int, device: str) -> Row:
+    """Train one VAE (``objective="vae"``: the k-sample ELBO) or IWAE (the k-sample bound) and
+    measure its test -log p(x), test ELBO and active units."""
+    import torch
+
+    from .. import active_units, elbo, iwae_bound, load, log_marginal_likelihood, seed_everything
+
+    train_objective = functools.partial(elbo if objective == "vae" else iwae_bound, K=k)
+    data = load(s.dataset, device=device)
+    model, history, seconds = train_vae(s, data, seed, train_objective, device,
+                                        val_every=max(1, s.epochs // 10))
+    seed_everything(10_000 + seed)
+    with torch.no_grad():
+        ll = log_marginal_likelihood(model, data.test, K=s.eval_K)
+        test_elbo = elbo(model, data.test, K=100).mean().item()
+    return {"objective": objective, "k": k, "seed": seed, "test_nll": -ll.mean().item(),
+            "test_elbo": test_elbo, "active_units": active_units(model, data.test).count,
+            "final_val_objective": history.val[-1], "train_seconds": round(seconds, 1)}
+
+
+def table(record: Record) -> tuple[str, Any]:
+    """(caption, DataFrame indexed by k): test NLL and active units of the VAE and the IWAE."""
+    import pandas as pd
+    s, runs = record["settings"], pd.DataFrame(record["rows"])
+
+    def of(objective, k):   # k = 1: one run serves both objectives
+        return runs[(runs.objective == ("vae" if k == 1 else objective)) & (runs.k == k)]
+    rows = []
+    for k in s["ks"]:
+        vae, iwae = of("vae", k), of("iwae", k)
+        paper = PAPER.get(k, ("–",) * 4)
+        rows.append({"k": k, "VAE NLL": mean_std(vae.test_nll), "IWAE NLL": mean_std(iwae.test_nll),
+                     "VAE AU": mean_std(vae.active_units, 1), "IWAE AU": mean_std(iwae.active_units, 1),
+                     "paper VAE NLL": paper[0], "paper IWAE NLL": paper[1],
+                     "paper VAE AU": paper[2], "paper IWAE AU": paper[3]})
+    caption = (f"Test NLL (nats per image, lower is better) and active units (of {s['z_dim']}; paper: of 50), "
+               f"mean ± std over {len(s['seeds'])} seed(s). Ours: binarized 8x8 digits, test split. "
+               "Paper: Burda et al. (2016), Table 1, MNIST (784 pixels), one stochastic layer.")
+    return caption, pd.DataFrame(rows).set_index("k")
+
+
+EXPERIMENT = Experiment(name="iwae", title="IWAE vs VAE (Burda et al., 2016)", chapter="book/03_iwae",
+                        settings=IWAESettings(), quick=QUICK, tasks=tasks, run=run_task, table=table)

@@ -1,0 +1,160 @@
+"""The priors chapter's table (Tomczak & Welling, 2018, Tables 2-3, on 8x8 digits): one-level VAEs
+with a standard normal, mixture-of-Gaussians, VampPrior and flow prior, and the two-level HVAE with
+a standard normal and a VampPrior on its top level, over several seeds.
+
+Every model is trained with a KL warm-up (the ELBO with the KL term scaled by beta, raised in
+steps of ``val_every / warmup`` at the start of every ``val_every``-epoch block until it reaches 1:
+a coarse staircase version of the paper's linear warm-up, :class:`~dgmlib.schedules.Staircase`)
+and keeps the state with the best validation log-likelihood (importance sampled with ``val_K``
+samples, every ``val_every`` epochs, with the same random numbers at every check):
+``fit(keep_best=True, validate=...)``, model selection on the validation split.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from typing import Any, Callable
+
+from .base import Experiment, Record, Row, Settings, parameters, summarize, timed_fit
+
+#: Model kinds: (levels, prior).
+KINDS = {"standard": (1, "standard"), "mog": (1, "mog"), "vampprior": (1, "vampprior"), "flow": (1, "flow"),
+         "hvae_standard": (2, "standard"), "hvae_vampprior": (2, "vampprior")}
+
+
+@dataclasses.dataclass(frozen=True)
+class PriorsSettings(Settings):
+    """VAEs with several priors on binarized 8x8 digits (the paper: static MNIST)."""
+    kinds: tuple[str, ...] = tuple(KINDS)
+    z_dim: int = 8                       # one level, and the HVAE's top level z2
+    z1_dim: int = 8                      # the HVAE's bottom level
+    hidden: tuple[int, ...] = (128, 128)
+    activation: str = "relu"             # tanh VampPriors collapsed (0 active units) in a first run
+    components: int = 50                 # K of the mixture and of the VampPrior
+    epochs: int = 300
+    warmup: int = 60                     # KL warm-up: beta = min(1, (block + 1) * val_every / warmup), a staircase
+    val_every: int = 20
+    val_K: int = 50
+    lr: float = 2e-3
+    eval_K: int = 5000                   # test log p(x)
+    train_eval_K: int = 5000             # log p(x) of the first 250 training images (over-fitting gap)
+    kl_K: int = 100
+    surgery_samples: int = 10
+    dataset: str = "digits"
+
+
+QUICK = PriorsSettings(seeds=(0,), z_dim=2, z1_dim=2, hidden=(32,), components=5, epochs=4, warmup=2, val_every=2,
+                       val_K=5, eval_K=20, train_eval_K=10, kl_K=5, surgery_samples=2)
+
+#: Tomczak & Welling (2018), statically binarized MNIST, test log p(x): Table 3 (VAE and HVAE, standard
+#: and VampPrior) and the comparison table (HVAE + mixture of Gaussians, shown beside our one-level MoG).
+PAPER = {"standard": "88.56", "mog": "85.07 (HVAE + MoG)", "vampprior": "85.57", "hvae_standard": "86.05",
+         "hvae_vampprior": "83.19"}
+
+
+def build_model(kind: str, x_dim: int, s: PriorsSettings):
+    """The model of ``kind`` (a key of :data:`KINDS`) with the settings' sizes."""
+    from .. import HierarchicalVAE, build_vae
+
+    if kind not in KINDS:
+        raise ValueError(f"unknown model kind {kind!r}; choose one of {', '.join(KINDS)}")
+    levels, prior = KINDS[kind]
+    if levels == 1:
+        return build_vae(x_dim, s.z_dim, hidden=s.hidden, activation=s.activation, prior=prior,
+                         prior_components=s.components)
+    return HierarchicalVAE(x_dim, s.z1_dim, s.z_dim, hidden=s.hidden, activation=s.activation, prior=prior,
+                           prior_components=s.components)
+
+
+def warmup_objective(s: PriorsSettings, steps_per_epoch: int):
+    """The ELBO with a Monte Carlo KL scaled by the staircase warm-up weight
+    ``min(1, (block + 1) * val_every / warmup)`` in the ``block``-th ``val_every``-epoch block."""
+    from .. import AnnealedELBO
+    from ..schedules import Staircase
+
+    return AnnealedELBO(Staircase(s.warmup * steps_per_epoch, s.val_every * steps_per_epoch), analytic_kl=False)
+
+
+def validation_ll(K: int, seed: int) -> Callable:
+    """``validate(model, x) -> float``: the mean log p(x) with ``K`` importance samples, from the same
+    random numbers (torch seeded with ``seed``) at every check, without touching the training's stream."""
+    import torch
+
+    from .. import log_marginal_likelihood
+
+    def validate(model, x) -> float:
+        devices = [x.device] if x.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)
+            return log_marginal_likelihood(model, x, K=K).mean().item()
+    return validate
+
+
+def tasks(s: PriorsSettings) -> list[tuple]:
+    """(settings, kind, seed) per model."""
+    return [(s, kind, seed) for seed in s.seeds for kind in s.kinds]
+
+
+def run_task(s: PriorsSettings, kind: str, seed: int, device: str) -> Row:
+    """Train the model of ``kind`` (the warm-up ELBO, best validation state kept) and measure it."""
+    import torch
+
+    from .. import (active_units, active_units_per_level, load, log_marginal_likelihood, marginal_kl,
+                    seed_everything)
+
+    data = load(s.dataset, device=device)
+    seed_everything(seed)
+    model = build_model(kind, data.dim, s).to(device)
+    steps_per_epoch = math.ceil(data.train.shape[0] / s.batch_size)
+    history, seconds = timed_fit(model, data, s, seed, warmup_objective(s, steps_per_epoch), val_every=s.val_every,
+                                 keep_best=True, validate=validation_ll(s.val_K, 20_000 + seed))
+    curve = [[e, round(t, 3), round(v, 3)] for e, t, v in zip(history.epoch, history.train, history.val)
+             if not math.isnan(v)]
+    start = time.perf_counter()
+    seed_everything(10_000 + seed)
+    with torch.no_grad():
+        test_ll = log_marginal_likelihood(model, data.test, K=s.eval_K).mean().item()
+        train_ll = log_marginal_likelihood(model, data.train[:len(data.test)], K=s.train_eval_K).mean().item()
+        terms = model.terms(data.test, K=s.kl_K)
+        test_elbo = terms.log_w.mean().item()
+        kl = (terms.log_qz - terms.log_pz).mean().item()
+        mkl = marginal_kl(model, data.train, samples=s.surgery_samples)
+    if KINDS[kind][0] == 1:
+        au = {"active_units": active_units(model, data.test).count, "active_units_z1": None}
+    else:
+        au1, au2 = active_units_per_level(model, data.test)
+        au = {"active_units": au2, "active_units_z1": au1}
+    row = {"kind": kind, "seed": seed, "test_nll": -test_ll, "train_nll": -train_ll,
+           "test_neg_elbo": -test_elbo, "test_kl": kl, "marginal_kl": mkl, **au, "parameters": parameters(model),
+           "best_epoch": history.best_epoch, "best_val_ll": history.best_val, "curve": curve,
+           "train_seconds": round(seconds, 1), "eval_seconds": round(time.perf_counter() - start, 1)}
+    if kind == "vampprior" and seed == min(s.seeds):
+        row["pseudo_inputs"] = [[round(v, 3) for v in u] for u in model.prior.pseudo_inputs.tolist()]
+    return row
+
+
+def table(record: Record) -> tuple[str, Any]:
+    """(caption, DataFrame indexed by model kind): test -log p(x), -ELBO, KL, marginal KL, active units,
+    the test - train gap of -log p(x) and the selected epoch, mean ± std over seeds, beside the paper."""
+    import pandas as pd
+
+    s, runs = record["settings"], pd.DataFrame(record["rows"])
+    runs["gap"] = runs.test_nll - runs.train_nll
+    frame = summarize(runs, "kind", {"test_nll": ("-log p(x)", 2), "test_neg_elbo": ("-ELBO", 2), "test_kl": ("KL", 2),
+                                     "marginal_kl": ("marginal KL", 2), "active_units": ("active units", 1),
+                                     "active_units_z1": ("active z1", 1), "gap": ("test - train", 2),
+                                     "best_epoch": ("best epoch", 0)}, s["kinds"])
+    frame["paper -log p(x)"] = [PAPER.get(k, "") for k in frame.index]
+    frame.index.name = "model"
+    caption = (f"Nats per image (lower is better, except active units), mean ± std over {len(s['seeds'])} seed(s). "
+               f"Ours: binarized 8x8 digits (64 pixels), test split (marginal KL: training split), z = {s['z_dim']} "
+               f"(HVAE: z1 = {s['z1_dim']}, z2 = {s['z_dim']}; active units of z2), K = {s['components']} components, "
+               f"-log p(x) with {s['eval_K']} importance samples, best validation epoch of {s['epochs']}. Paper: "
+               "Tomczak & Welling (2018), statically binarized MNIST (784 pixels), test -log p(x); blank = not reported.")
+    return caption, frame
+
+
+EXPERIMENT = Experiment(name="priors", chapter="book/07_priors",
+                        title="Priors: standard, MoG, VampPrior, flow; one and two levels (Tomczak & Welling, 2018)",
+                        settings=PriorsSettings(), quick=QUICK, tasks=tasks, run=run_task, table=table)

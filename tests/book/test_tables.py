@@ -1,0 +1,41 @@
+"""tools/tables.py: the appendix page book/results.md matches the committed result files, and
+recomputed records carry the git commit they were made at."""
+import importlib.util
+import pathlib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+_spec = importlib.util.spec_from_file_location("dgm_tables", ROOT / "tools" / "tables.py")
+tables = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(tables)
+
+
+def test_committed_results_page_matches_the_committed_result_files(tmp_path):
+    page = tables.publish(tmp_path / "results.md")
+    assert page.read_text() == tables.PAGE.read_text(), \
+        "book/results.md is stale: run `python tools/tables.py publish` (or `make tables`)"
+
+
+def test_the_page_has_one_section_per_experiment_in_chapter_order():
+    import dgmlib.experiments as experiments
+    text = tables.PAGE.read_text()
+    positions = [text.index(f"## {experiments.spec(n).title}") for n in experiments.EXPERIMENTS]
+    assert positions == sorted(positions)
+
+
+def test_run_stamps_the_commit_and_saves_where_told(monkeypatch, tmp_path):
+    import dgmlib.experiments as experiments
+    run = experiments.run
+    monkeypatch.setattr(experiments, "run", lambda name, workers, device: run(name, quick=True))
+    [path] = tables.run(["surgery"], out=tmp_path)
+    record = experiments.load("surgery", path)
+    if (ROOT / ".git").exists():
+        assert len(record["code"]["commit"]) == 40 and isinstance(record["code"]["dgmlib_dirty"], bool)
+    assert record["code"]["dgmlib"] and path == tmp_path / "surgery.json"
+
+
+def test_an_unknown_name_fails_before_any_run(monkeypatch):
+    monkeypatch.setattr(tables, "run", lambda *a, **k: pytest.fail("ran"))
+    with pytest.raises(ValueError, match="unknown experiment"):
+        tables.main(["run", "iwae", "nope"])

@@ -31,6 +31,7 @@ from .train import History, evaluate, fit
 # (the function inference_gaps stays in its module: a top-level name would hide the module dgmlib.inference_gaps)
 from .inference_gaps import Gaps, Refinement, refine_posterior
 from .mutual_information import barber_agakov, infonce, nwj
+from .models import DeepHierarchicalVAE, layerwise_elbo, precision_weighted_merge
 
 __all__ = [
     "__version__", "budget", "device", "is_quick", "seed_everything", "encoder_stats", "eval_mode",
@@ -56,4 +57,5 @@ __all__ = [
     "Shapes", "load_shapes",
     "History", "evaluate", "fit", "load_checkpoint", "save_checkpoint",
     "Gaps", "Refinement", "refine_posterior", "barber_agakov", "infonce", "nwj",
+    "DeepHierarchicalVAE", "layerwise_elbo", "precision_weighted_merge",
 ]

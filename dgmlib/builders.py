@@ -10,7 +10,7 @@ kind               names
 ``prior``          standard, mog, vampprior, flow                         (dgmlib.priors)
 ``network``        mlp, conv (encoder/decoder pairs); autoregressive (decoder)
 ``posterior_flow`` planar, radial, householder, sylvester_*, iaf (amortized layers)
-``model``          vae, hierarchical_vae, dequantized_flow
+``model``          vae, hierarchical_vae, dequantized_flow, deep_hierarchical_vae
 =================  =====================================================================
 
 A model's ``config`` holds its registered ``"model"`` name and the keyword arguments of that
@@ -26,6 +26,7 @@ from . import flows
 from .dequantization import build_dequantized_flow
 from .likelihoods import LIKELIHOODS
 from .models import ARDecoder, HierarchicalVAE, Model, VAE
+from .models.deep_hierarchical import DeepHierarchicalVAE
 from .nets import ConvDecoder28, ConvEncoder28, mlp_decoder, mlp_encoder
 from .priors import PRIORS
 from .registry import Registry
@@ -128,6 +129,7 @@ def build_vae(x_dim: int, z_dim: int, hidden: Sequence[int] = (256, 256), arch: 
 
 MODELS.register("hierarchical_vae")(HierarchicalVAE)
 MODELS.register("dequantized_flow")(build_dequantized_flow)
+MODELS.register("deep_hierarchical_vae")(DeepHierarchicalVAE)
 
 #: Every registry, by kind.
 REGISTRIES: dict[str, Registry] = {"likelihood": LIKELIHOODS, "prior": PRIORS, "network": NETWORKS,

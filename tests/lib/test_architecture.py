@@ -93,13 +93,15 @@ def test_every_registry_rejects_unknown_names_alike():
 def _small(kind: str):
     return {"vae": dict(x_dim=6, z_dim=2, hidden=[8]),
             "hierarchical_vae": dict(x_dim=6, z1_dim=2, z2_dim=2, hidden=[8], prior="vampprior", prior_components=3),
+            "deep_hierarchical_vae": dict(x_dim=6, z_dims=[3, 2], hidden=[8]),
             "dequantized_flow": dict(dim=4, levels=5, dequantization="variational", layers=1, hidden=[4],
                                      deq_layers=1, deq_hidden=[4])}[kind]
 
 
 VARIANTS = [("vae", {}), ("vae", dict(flow="iaf", flow_length=2, prior="flow")),
             ("vae", dict(prior="mog", prior_components=3)), ("vae", dict(decoder="autoregressive", ar_hidden=2)),
-            ("hierarchical_vae", {}), ("dequantized_flow", {})]
+            ("hierarchical_vae", {}), ("dequantized_flow", {}),
+            ("deep_hierarchical_vae", {}), ("deep_hierarchical_vae", dict(inference="bottom_up"))]
 
 
 def _data(kind: str, n: int = 5) -> torch.Tensor:

@@ -28,7 +28,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable
 
-from . import collapse, dequantization, disentanglement, flows, hierarchical, iwae, priors, surgery
+from . import collapse, dequantization, disentanglement, flows, gaps, hierarchical, iwae, priors, surgery
 from .base import Experiment, Record, Settings, mean_std, settings_record
 
 #: The folder of the committed result files (package data), or $DGMLIB_RESULTS_DIR when set.
@@ -37,7 +37,7 @@ RESULTS_DIR = pathlib.Path(os.environ.get("DGMLIB_RESULTS_DIR")
 
 #: Every experiment with a committed results table, in the order of the chapters.
 EXPERIMENTS: dict[str, Experiment] = {m.EXPERIMENT.name: m.EXPERIMENT for m in (
-    iwae, surgery, flows, dequantization, priors, collapse, disentanglement, hierarchical)}
+    iwae, surgery, flows, dequantization, priors, collapse, disentanglement, hierarchical, gaps)}
 
 
 def names() -> list[str]:

@@ -10,17 +10,18 @@ import contextlib
 import math
 import os
 import time
-from typing import Any, Callable
+from typing import Callable
 
 import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from .config import seed_everything
+from . import validation
 from .checkpoints import save
+from .config import seed_everything
 from .data import Dataset, batches
 from .history import History
-from .models import VAE
+from .models import VAE, Model
 from .nets import eval_mode
 from .objectives import elbo
 
@@ -36,9 +37,36 @@ def _objective_name(objective: Objective) -> str:
 def evaluate(model: nn.Module, x: Tensor, objective: Objective = elbo, batch_size: int = 1024) -> float:
     """Mean of ``objective`` over the rows of x (nats per example), in eval mode (the model's mode
     is restored afterwards), no gradients."""
-    with eval_mode(model):
+    _check_data(model, x, "x")
+    value = _mean_objective(model, x, objective, validation.check_positive_int(batch_size, "batch_size"))
+    if not math.isfinite(value):
+        raise FloatingPointError(f"the objective is {value} on x: the model's weights or log-densities "
+                                 "overflow there")
+    return value
+
+
+def _mean_objective(model: nn.Module, x: Tensor, objective: Objective, batch_size: int) -> float:
+    """Mean of ``objective`` over the rows of checked data x: eval mode, no gradients, no value checks."""
+    with eval_mode(model), validation.off(), torch.no_grad():
         total = sum(objective(model, xb).sum() for xb in batches(x, batch_size, shuffle=False))
-        return float(total) / x.shape[0]
+    return float(total) / x.shape[0]
+
+
+def _check_data(model: nn.Module, x: Tensor, name: str) -> None:
+    """Shape, feature count, finite values and support of a whole split, once (a dgmlib model checks
+    them itself; for other modules only that it is a non-empty tensor of finite values)."""
+    if isinstance(model, Model):
+        model.check_input(x, name)
+    else:
+        validation.check_tensor(x, name)
+        validation.check_nonempty(x, name)
+        validation.check_finite(x, name)
+
+
+def _all_finite(model: nn.Module) -> bool:
+    """Whether every parameter and buffer of the model is finite (one host sync)."""
+    flags = [torch.isfinite(t).all() for t in model.state_dict().values() if t.is_floating_point()]
+    return bool(torch.stack(flags).all()) if flags else True
 
 
 def fit(model: nn.Module, data: Dataset | Tensor, epochs: int, objective: Objective = elbo,
@@ -88,8 +116,15 @@ def fit(model: nn.Module, data: Dataset | Tensor, epochs: int, objective: Object
         the :class:`~dgmlib.history.History`; its ``best_epoch`` and ``best_val`` record the
         best validated epoch and its score (None without validation).
     Raises:
-        FloatingPointError: the objective became NaN or infinite (the checkpoint on disk keeps the
-            last finite state).
+        FloatingPointError: the objective became NaN or infinite in a training batch (the message
+            names the epoch and the first such batch) or a weight became non-finite; the model is
+            put back in its state at the start of that epoch (finite), and no checkpoint is written
+            from non-finite weights (the one on disk keeps the last finite state). A non-finite
+            validation score is recorded as it is, never counts as an improvement and writes no
+            checkpoint.
+        ValueError: the data: empty splits, a wrong shape or feature count, NaN or infinite values,
+            values outside the likelihood's support (e.g. grey levels for a Bernoulli model),
+            checked once before the first step; ``batch_size``, ``epochs``, ``val_every``.
         ValueError: ``mixed_precision`` for a model or device that does not support it;
             ``keep_best`` or ``patience`` without validation data.
     """
@@ -103,8 +138,13 @@ def fit(model: nn.Module, data: Dataset | Tensor, epochs: int, objective: Object
         raise TypeError(f"data must be a dgmlib Dataset or a [N, D] tensor, got {type(data).__name__}")
     x_train = x_train.to(device=p.device, dtype=p.dtype)
     x_val = None if x_val is None else x_val.to(device=p.device, dtype=p.dtype)
-    if epochs < 0:
-        raise ValueError(f"epochs must be >= 0, got {epochs}")
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"epochs must be a whole number >= 0, got {epochs!r}")
+    batch_size = validation.check_positive_int(batch_size, "batch_size")
+    val_every = validation.check_positive_int(val_every, "val_every")
+    _check_data(model, x_train, "the training data")
+    if x_val is not None:
+        _check_data(model, x_val, "the validation data")
     if (keep_best or patience is not None or validate is not None) and x_val is None:
         raise ValueError("keep_best, patience and validate need validation data: pass a dgmlib Dataset (.val)")
     if patience is not None and patience < 1:
@@ -119,8 +159,11 @@ def fit(model: nn.Module, data: Dataset | Tensor, epochs: int, objective: Object
     for epoch in bar:
         start = time.perf_counter()
         total = torch.zeros((), device=p.device, dtype=p.dtype)
-        with _networks_in(model, low_precision):
-            for xb in batches(x_train, batch_size, shuffle=True, generator=generator):
+        # the epoch's starting state, on the device: what a non-finite loss sends the model back to
+        restart = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        first_bad = torch.full((), -1, device=p.device, dtype=torch.long)   # first non-finite batch
+        with _networks_in(model, low_precision), validation.off():          # the data were checked once
+            for index, xb in enumerate(batches(x_train, batch_size, shuffle=True, generator=generator)):
                 if set_step is not None:
                     set_step(step)
                 step += 1
@@ -130,24 +173,33 @@ def fit(model: nn.Module, data: Dataset | Tensor, epochs: int, objective: Object
                 loss.backward()
                 optimizer.step()
                 total += values.detach().sum()
+                first_bad = torch.where((first_bad < 0) & ~torch.isfinite(loss.detach()), index, first_bad)
         train_value = float(total) / x_train.shape[0]  # a host sync once per epoch, not per batch
         if not math.isfinite(train_value):
+            model.load_state_dict(restart)
             raise FloatingPointError(
-                f"the training objective became {train_value} in epoch {epoch}; lower the learning "
-                f"rate (lr={lr}) or check the data (values in range, no NaN)")
+                f"the training objective became non-finite in epoch {epoch}, batch {int(first_bad)} (of "
+                f"{-(-x_train.shape[0] // batch_size)}); the model is back in its state at the start of epoch "
+                f"{epoch}. The data were checked (finite, in the likelihood's support): lower the learning "
+                f"rate (lr={lr}) or bound the model's log-variances and scales")
         validated = x_val is not None and (epoch % val_every == 0 or epoch == epochs)
         val_value = _validation_score(model, x_val, objective, validate) if validated else math.nan
+        if not _all_finite(model):
+            model.load_state_dict(restart)
+            raise FloatingPointError(
+                f"a weight became non-finite in epoch {epoch}; the model is back in its state at the start of "
+                f"epoch {epoch} and no checkpoint was written")
         history.epoch.append(epoch)
         history.train.append(train_value)
         history.val.append(val_value)
         history.seconds.append(time.perf_counter() - start)
-        if validated and (history.best_val is None or val_value > history.best_val):
+        if validated and math.isfinite(val_value) and (history.best_val is None or val_value > history.best_val):
             history.best_epoch, history.best_val = epoch, val_value
             if keep_best:
                 best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         bar.set_postfix(train=f"{train_value:.2f}", val=f"{val_value:.2f}")
-        if checkpoint is not None and (validated or x_val is None):
-            save(checkpoint, model, history)
+        if checkpoint is not None and (x_val is None or (validated and math.isfinite(val_value))):
+            save(checkpoint, model, history)      # never from a non-finite validation score
         if callback is not None:
             callback(epoch, model)
             model.train()
@@ -168,9 +220,12 @@ def _validation_score(model: nn.Module, x_val: Tensor, objective: Objective,
     precision and eval mode, without gradients."""
     with _networks_in(model, None):
         if validate is None:
-            return evaluate(model, x_val, objective)
-        with eval_mode(model), torch.no_grad():
-            return float(validate(model, x_val))
+            return _mean_objective(model, x_val, objective, 1024)
+        with eval_mode(model), validation.off(), torch.no_grad():   # the data were checked before training
+            try:
+                return float(validate(model, x_val))
+            except FloatingPointError:      # e.g. log_marginal_likelihood refusing non-finite rows
+                return math.nan
 
 
 @contextlib.contextmanager

@@ -57,7 +57,7 @@ def check_finite(x: Tensor, name: str = "x") -> None:
         bad = ~x.isfinite()
         if bool(bad.any()):
             rows = bad.reshape(bad.shape[0], -1).any(-1).nonzero().flatten()[:5].tolist() if bad.dim() else []
-            raise ValueError(f"{name} contains {int(bad.isnan().sum())} NaN and {int((bad & ~x.isnan()).sum())} "
+            raise ValueError(f"{name} contains {int(x.isnan().sum())} NaN and {int(x.isinf().sum())} "
                              f"infinite values (rows {rows}{'...' if bad.dim() and len(rows) == 5 else ''}); "
                              "clean the data before it reaches the model")
 

@@ -45,22 +45,51 @@ def test_fit_takes_a_tensor_and_partial_objectives(digits):
         dgmlib.fit(model, [[0.0] * 64], epochs=1)
 
 
-def test_fit_raises_on_nan_and_keeps_the_last_finite_checkpoint(digits, tmp_path):
+def test_fit_raises_on_nan_names_epoch_and_batch_restores_the_weights_and_keeps_the_last_checkpoint(digits, tmp_path):
     calls = {"n": 0}
     n_batches = math.ceil(len(digits.train) / 128)
 
     def poisoned(model, x):
-        calls["n"] += 1
         value = dgmlib.elbo(model, x)
-        return value * math.nan if calls["n"] > n_batches else value  # NaN from epoch 2 on
+        if not model.training:                    # validation stays finite
+            return value
+        calls["n"] += 1
+        return value * math.nan if calls["n"] > n_batches + 2 else value  # NaN from batch 2 of epoch 2
 
     model = small_model()
     path = tmp_path / "run.pt"
-    with pytest.raises(FloatingPointError, match="epoch 2"):
+    with pytest.raises(FloatingPointError, match=f"epoch 2, batch 2 \\(of {n_batches}\\)"):
         dgmlib.fit(model, digits, epochs=3, objective=poisoned, checkpoint=path, progress=False)
     restored, history = dgmlib.load_checkpoint(path)
     assert len(history) == 1 and math.isfinite(history.train[0])
-    assert all(torch.isfinite(v).all() for v in restored.state_dict().values())
+    state = model.state_dict()                    # in memory: back at the start of epoch 2 = the checkpoint
+    assert all(torch.isfinite(v).all() for v in state.values())
+    assert all(torch.equal(state[k], v) for k, v in restored.state_dict().items())
+
+
+def test_a_non_finite_validation_score_writes_no_checkpoint(digits, tmp_path):
+    path = tmp_path / "run.pt"
+    history = dgmlib.fit(small_model(), digits, epochs=2, batch_size=256, checkpoint=path, progress=False,
+                         validate=_Scores([float("nan"), float("nan")]))
+    assert math.isnan(history.val[0]) and history.best_epoch is None and not path.exists()
+
+
+def test_fit_checks_the_data_before_the_first_step(digits):
+    model = small_model()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    bad = digits.train.clone()
+    bad[7, 3] = math.nan
+    with pytest.raises(ValueError, match=r"the training data contains 1 NaN.*rows \[7\]"):
+        dgmlib.fit(model, bad, epochs=1, progress=False)
+    with pytest.raises(ValueError, match="binary"):
+        dgmlib.fit(model, digits.train * 0.5, epochs=1, progress=False)
+    with pytest.raises(ValueError, match="the training data is empty"):
+        dgmlib.fit(model, digits.train[:0], epochs=1, progress=False)
+    with pytest.raises(ValueError, match="batch_size must be a whole, positive number"):
+        dgmlib.fit(model, digits, epochs=1, batch_size=0, progress=False)
+    with pytest.raises(ValueError, match="epochs must be a whole number"):
+        dgmlib.fit(model, digits, epochs=2.5, progress=False)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())   # nothing was trained
 
 
 def test_checkpoint_round_trip_restores_weights_config_and_history(digits, tmp_path, tol):

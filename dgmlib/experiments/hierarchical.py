@@ -43,7 +43,7 @@ class HierarchicalSettings(Settings):
     dataset: str = "digits"
 
 
-QUICK = HierarchicalSettings(seeds=(0,), kinds=("L1", "L2_top_down", "L3_bottom_up_no_aids"), hidden=(16,), epochs=3,
+QUICK = HierarchicalSettings(seeds=(0,), kinds=("L1", "L2_bottom_up", "L3_top_down", "L3_bottom_up_no_aids"), hidden=(16,), epochs=3,
                              warmup=2, val_every=1, val_K=5, eval_K=20, kl_K=5, samples=2)
 
 #: MNIST test log p(x) as quoted in the lecture deck (not reproduced): LVAE and IAF-VAE from the IAF

@@ -1,0 +1,65 @@
+"""Plausible wrong answers (WRONG: variant -> question -> (label, answer cell)) and answers
+that raise or return NaN (BROKEN: question -> answer cell) for exercises/11_hierarchical_vaes."""
+
+MERGE = "def merge(mu_a, logvar_a, mu_b, logvar_b):\n{}"
+LOGVAR = "    logvar = -torch.logaddexp(-logvar_a, -logvar_b)\n"
+SHARE = "    share_a = torch.sigmoid(logvar_b - logvar_a)\n"
+KL = ("def kl_per_layer(q_params, p_params):\n"
+      "    rows = []\n"
+      "    for (mu_q, lv_q), (mu_p, lv_p) in zip(q_params, p_params):\n"
+      "        rows.append({})\n"
+      "    return torch.stack(rows{})\n")
+RIGHT_KL = "0.5 * (lv_p - lv_q + (lv_q.exp() + (mu_q - mu_p) ** 2) / lv_p.exp() - 1).sum(-1)"
+SAMPLE = ("def sample_top_down(n, conditionals, top_dim):\n"
+          "    z = torch.{}(n, top_dim, dtype=torch.float64)\n"
+          "    top, layers = z, [z]\n"
+          "    for conditional in {}(conditionals):\n"
+          "        mu, logvar = conditional({})\n"
+          "        z = {}\n"
+          "        layers.append(z)\n"
+          "    return layers{}\n")
+DRAW = "mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)"
+
+WRONG = {
+    "A": {"q1": ("variances add instead of precisions",
+                 MERGE.format("    logvar = torch.logaddexp(logvar_a, logvar_b)\n" + SHARE
+                              + "    return share_a * mu_a + (1 - share_a) * mu_b, logvar\n")),
+          "q2": ("KL(p || q), the reverse direction",
+                 KL.format("0.5 * (lv_q - lv_p + (lv_p.exp() + (mu_q - mu_p) ** 2) / lv_q.exp() - 1).sum(-1)", "")),
+          "q3": ("returns the layers top first", SAMPLE.format("randn", "reversed", "z", DRAW, "")),
+          "q4": ("forgets one layer: x ~ N(0, 2)", "q4_answer = -0.5 * math.log(2 * math.pi * 2) - 9 / 4\n")},
+    "B": {"q1": ("means weighted by the variances, not the precisions",
+                 MERGE.format(LOGVAR + "    share_a = torch.sigmoid(logvar_a - logvar_b)\n"
+                              + "    return share_a * mu_a + (1 - share_a) * mu_b, logvar\n")),
+          "q2": ("averages over the dimensions instead of summing",
+                 KL.format("0.5 * (lv_p - lv_q + (lv_q.exp() + (mu_q - mu_p) ** 2) / lv_p.exp() - 1).mean(-1)", "")),
+          "q3": ("every layer conditioned on the top layer", SAMPLE.format("randn", "reversed", "top", DRAW, "[::-1]")),
+          "q4": ("x ~ N(0, 1): the layers ignored", "q4_answer = -0.5 * math.log(2 * math.pi) - 9 / 2\n")},
+    "C": {"q1": ("naive precisions exp(-logvar): overflow in float32",
+                 MERGE.format("    prec = torch.exp(-logvar_a) + torch.exp(-logvar_b)\n"
+                              "    mu = (mu_a * torch.exp(-logvar_a) + mu_b * torch.exp(-logvar_b)) / prec\n"
+                              "    return mu, -torch.log(prec)\n")),
+          "q2": ("forgets the -1", KL.format("0.5 * (lv_p - lv_q + (lv_q.exp() + (mu_q - mu_p) ** 2) / lv_p.exp()).sum(-1)", "")),
+          "q3": ("standard deviation exp(logvar) instead of exp(logvar / 2)",
+                 SAMPLE.format("randn", "reversed", "z", "mu + torch.exp(logvar) * torch.randn_like(mu)", "[::-1]")),
+          "q4": ("forgets the 2 pi", "q4_answer = -0.5 * math.log(3) - 9 / 6\n")},
+    "D": {"q1": ("plain average of the means",
+                 MERGE.format(LOGVAR + "    return (mu_a + mu_b) / 2, logvar\n")),
+          "q2": ("standard deviations instead of variances in the ratio",
+                 KL.format("0.5 * (lv_p - lv_q + ((0.5 * lv_q).exp() + (mu_q - mu_p) ** 2) / (0.5 * lv_p).exp() - 1).sum(-1)", "")),
+          "q3": ("the means without noise below the top", SAMPLE.format("randn", "reversed", "z", "mu", "[::-1]")),
+          "q4": ("forgets the normalizer", "q4_answer = -9 / 6\n")},
+    "E": {"q1": ("the unnormalized natural parameter as the mean",
+                 MERGE.format(LOGVAR + "    return mu_a * torch.exp(-logvar_a) + mu_b * torch.exp(-logvar_b), logvar\n")),
+          "q2": ("stacked as [B, L]", KL.format(RIGHT_KL, ", dim=1")),
+          "q3": ("the conditionals in bottom-up order", SAMPLE.format("randn", "list", "z", DRAW, "[::-1]")),
+          "q4": ("standard deviations add: x ~ N(0, 9)", "q4_answer = -0.5 * math.log(2 * math.pi * 9) - 9 / 18\n")},
+    "F": {"q1": ("log-variances averaged", MERGE.format(SHARE + "    return share_a * mu_a + (1 - share_a) * mu_b, (logvar_a + logvar_b) / 2\n")),
+          "q2": ("forgets the 1/2", KL.format("(lv_p - lv_q + (lv_q.exp() + (mu_q - mu_p) ** 2) / lv_p.exp() - 1).sum(-1)", "")),
+          "q3": ("a uniform top layer", SAMPLE.format("rand", "reversed", "z", DRAW, "[::-1]")),
+          "q4": ("bits instead of nats", "q4_answer = (-0.5 * math.log(2 * math.pi * 3) - 9 / 6) / math.log(2)\n")},
+}
+BROKEN = {"q1": MERGE.format("    return torch.full_like(mu_a, float('nan')), torch.full_like(mu_a, float('nan'))\n"),
+          "q2": "def kl_per_layer(q_params, p_params):\n    raise NotImplementedError('todo')\n",
+          "q3": "raise RuntimeError('cell fails before defining it')\n",
+          "q4": "q4_answer = float('nan')\n"}

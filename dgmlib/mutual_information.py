@@ -1,13 +1,12 @@
 r"""Variational lower bounds on the mutual information I(x; y) from samples of p(x, y)
 (Poole, Ozair, van den Oord, Alemi & Tucker, 2019, "On Variational Bounds of Mutual Information").
 
-=================  ========================================================  =================
-bound              estimate from B joint samples                             needs
-=================  ========================================================  =================
-Barber-Agakov      :math:`H(y) + \frac1B\sum_i \log q(y_i|x_i)`              q(y|x), H(y)
-InfoNCE            :math:`\frac1B\sum_i \log\frac{e^{f_{ii}}}{\frac1B\sum_j e^{f_{ij}}}`  critic f, <= log B
-NWJ                :math:`\frac1B\sum_i f_{ii} - \frac{1}{e B(B-1)}\sum_{i\ne j} e^{f_{ij}}`  critic f
-=================  ========================================================  =================
+- Barber-Agakov (:func:`barber_agakov`): :math:`H(y) + \frac1B\sum_i \log q(y_i|x_i)`; needs a
+  conditional density q(y|x) and the entropy H(y) of the marginal.
+- InfoNCE (:func:`infonce`): :math:`\frac1B\sum_i \log\frac{e^{f_{ii}}}{\frac1B\sum_j e^{f_{ij}}}`;
+  needs a critic f, never exceeds log B.
+- NWJ (:func:`nwj`): :math:`\frac1B\sum_i f_{ii} - \frac{1}{e B(B-1)}\sum_{i\ne j} e^{f_{ij}}`;
+  needs a critic f, no ceiling, variance growing with I.
 
 A critic is given as the ``[B, B]`` score matrix ``scores[i, j] = f(x_i, y_j)``: the diagonal holds
 the B joint pairs, the off-diagonal entries pairs drawn from :math:`p(x)p(y)`.

@@ -17,8 +17,8 @@ from .registry import Registry
 class Likelihood(nn.Module):
     """Base class of the observation models (see the module doc)."""
 
-    def check_support(self, x: Tensor) -> None:
-        """A ``ValueError`` unless every value of x lies in the support (default: any real)."""
+    def check_support(self, x: Tensor, name: str = "x") -> None:
+        """A ``ValueError`` naming ``name`` unless every value of x lies in the support (default: any real)."""
 
     def log_prob(self, x: Tensor, params: Tensor) -> Tensor:
         raise NotImplementedError
@@ -32,10 +32,10 @@ class BernoulliLikelihood(Likelihood):
         params (logits): [..., D]; x: [..., D] -> log_prob [...]
     """
 
-    def check_support(self, x: Tensor) -> None:
+    def check_support(self, x: Tensor, name: str = "x") -> None:
         if not bool(((x == 0) | (x == 1)).all()):
             bad = x[(x != 0) & (x != 1)]
-            raise ValueError(f"x must be binary (0 or 1) for a Bernoulli likelihood, found {bad.numel()} other "
+            raise ValueError(f"{name} must be binary (0 or 1) for a Bernoulli likelihood, found {bad.numel()} other "
                              f"values (e.g. {bad[0].item():g}); binarize the data (dgmlib.load(..., binarize=True)) "
                              "or use a likelihood for grey levels (\"discretized_logistic\" or \"gaussian\")")
 
@@ -108,10 +108,10 @@ class DiscretizedLogisticLikelihood(Likelihood):
         self.levels, self.scale = int(levels), scale
         self.log_scale = nn.Parameter(torch.tensor(float(log_scale))) if scale == "shared" else None
 
-    def check_support(self, x: Tensor) -> None:
+    def check_support(self, x: Tensor, name: str = "x") -> None:
         k = x * (self.levels - 1)
         if not bool(((x >= 0) & (x <= 1) & ((k - torch.round(k)).abs() <= 1e-3)).all()):
-            raise ValueError(f"x must hold grey levels k/(L-1) in [0, 1] with L = {self.levels} for this "
+            raise ValueError(f"{name} must hold grey levels k/(L-1) in [0, 1] with L = {self.levels} for this "
                              "discretized likelihood (as dgmlib.load(..., binarize=False) gives them); found "
                              "values off that grid")
 

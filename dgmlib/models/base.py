@@ -67,9 +67,9 @@ class Model(nn.Module):
         if validation.enabled():
             validation.check_finite(x, name)
             if support:
-                self.check_support(x)
+                self.check_support(x, name)
 
-    def check_support(self, x: Tensor) -> None:
+    def check_support(self, x: Tensor, name: str = "x") -> None:
         """A ``ValueError`` for values outside the model's support (default: none)."""
 
     def terms(self, x: Tensor, K: int = 1):
@@ -101,10 +101,10 @@ class LatentVariableModel(Model):
         """Size of the latent level the prior lives on."""
         return self.prior.dim
 
-    def check_support(self, x: Tensor) -> None:
+    def check_support(self, x: Tensor, name: str = "x") -> None:
         check = getattr(self.likelihood, "check_support", None)   # user likelihoods may have none
         if check is not None:
-            check(x)
+            check(x, name)
 
     def decode_mean(self, z: Tensor) -> Tensor:
         """Mean of :math:`p(x|z)`, shape [..., D]."""

@@ -83,3 +83,38 @@ def training_curves(history: History, title: str = "Training curves",
     ax.set_ylabel("nats per example (higher is better)")
     ax.legend()
     return ax
+
+
+def warped_grid(layers: Sequence[torch.nn.Module], lim: float = 3.0, lines: int = 11,
+                title: str = "A grid pushed through a flow, layer by layer",
+                axes: Sequence[plt.Axes] | None = None) -> plt.Figure:
+    r"""Draw a square grid and its images after each layer of a 2-D flow: panel t shows
+    :math:`f_t \circ \dots \circ f_1` applied to the grid lines (panel 0: the grid itself).
+
+    Arguments:
+        layers: 2-D flows, each mapping z [..., 2] to (f(z) [..., 2], log|det| [...]).
+        lim: the grid covers [-lim, lim]^2 with ``lines`` lines in each direction.
+        axes: len(layers) + 1 Axes to draw on (new ones in one row when None).
+    Returns:
+        the Figure.
+    """
+    t = torch.linspace(-lim, lim, 200)
+    ticks = torch.linspace(-lim, lim, lines)
+    curves = [torch.stack([t, torch.full_like(t, c)], -1) for c in ticks]     # horizontal lines
+    curves += [torch.stack([torch.full_like(t, c), t], -1) for c in ticks]    # vertical lines
+    z = torch.stack(curves)                                                   # [2 * lines, 200, 2]
+    if axes is None:
+        fig, axes = plt.subplots(1, len(layers) + 1, figsize=(2.6 * (len(layers) + 1), 2.8),
+                                 squeeze=False)
+        axes = axes[0]
+    fig = axes[0].figure
+    with torch.no_grad():
+        for step, ax in enumerate(axes):
+            if step > 0:
+                z = layers[step - 1](z.to(next(iter(layers[step - 1].parameters()), z).dtype))[0]
+            for i, curve in enumerate(_to_numpy(z)):
+                ax.plot(curve[:, 0], curve[:, 1], lw=0.7, color="C0" if i < lines else "C1")
+            ax.set(aspect="equal", xlabel="$z_1$", ylabel="$z_2$" if step == 0 else "",
+                   title="grid" if step == 0 else f"after layer {step}")
+    fig.suptitle(title)
+    return fig

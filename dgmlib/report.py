@@ -1,7 +1,7 @@
 """Plain-text result tables for notebooks (no pandas needed)."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 
 def format_table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]], digits: int = 2) -> str:
@@ -32,3 +32,32 @@ def markdown_table(frame) -> str:
              "|" + "|".join("---" for _ in flat.columns) + "|"]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in flat.itertuples(index=False)]
     return "\n".join(lines)
+
+
+def results_runs(name: str, keys: Sequence[str],
+                 expected: Callable[[dict[str, Any]], set[tuple]]) -> tuple[dict[str, Any], dict[str, Any], Any]:
+    """A chapter's results record (:func:`dgmlib.experiments.get`: the committed file, or a quick
+    rerun in quick mode), its rows as a DataFrame, checked to hold exactly the expected runs.
+
+    Arguments:
+        name: the experiment, e.g. "iwae".
+        keys: the row columns that identify a run, e.g. ("objective", "k", "seed").
+        expected: settings -> the set of key tuples the table must hold.
+    Returns:
+        (record, settings, runs DataFrame); prints one line with the runs and their provenance.
+    Raises:
+        AssertionError if a run is missing or unexpected.
+    """
+    import pandas as pd
+
+    from . import experiments
+    record = experiments.get(name)
+    settings, runs = record["settings"], pd.DataFrame(record["rows"])
+    found, want = set(zip(*(runs[k] for k in keys))), expected(settings)
+    assert found == want, (f"results {name!r} are incomplete: missing {sorted(want - found)}, "
+                           f"unexpected {sorted(found - want)}")
+    code = record.get("code", {})
+    origin = "quick rerun" if record.get("quick") else f"committed, computed {record.get('created')}"
+    print(f"checked: results {name!r} complete, {len(runs)} runs, seeds {settings.get('seeds')} "
+          f"({origin}; dgmlib {code.get('dgmlib')}, commit {str(code.get('commit', '?'))[:8]})")
+    return record, settings, runs

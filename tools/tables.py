@@ -82,7 +82,24 @@ def results_page(records: dict[str, dict[str, Any]]) -> str:
                 f"`{str(code.get('commit', 'unknown'))[:12]}`" + (" (library modified)" if code.get("dgmlib_dirty") else "")
                 + ".", "",
                 "```{dropdown} Settings", "", json.dumps(record["settings"], indent=1), "```", ""]
+    out += quoted_section()
     return "\n".join(out)
+
+
+def quoted_section() -> list[str]:
+    """The papers' tables the book quotes but does not reproduce (dgmlib.experiments.quoted),
+    each marked as quoted, with its source and the chapter that discusses it."""
+    from dgmlib.experiments import quoted
+    out = ["## Quoted from the papers, not reproduced", "",
+           "The tables below are copied from the lecture decks the book is built from, with the papers'",
+           "own numbers on the papers' data (MNIST-sized or larger images). Nothing here was run for the",
+           "book; the chapters discuss them beside the tables above.", ""]
+    for table in quoted.TABLES:
+        out += [f"### {table['title']}", "",
+                f"**{quoted.NOTICE}** Source: {table['source']} (lecture deck `{table['deck']}`). "
+                f"Chapter: {{doc}}`{table['chapter']}`. {table['note']}", "",
+                markdown_table(quoted.frame(table)), ""]
+    return out
 
 
 def publish(path: os.PathLike = PAGE, results: os.PathLike = RESULTS) -> pathlib.Path:

@@ -120,3 +120,33 @@ def test_the_book_names_only_existing_exercise_sets():
             assert name in names, f"{page.name} names exercises/{name}, which does not exist"
     with_set = {json.loads(p.read_text())["cells"][-2].get("id") == "exercises" and p.stem for p in NOTEBOOKS}
     assert with_set - {False} == names, "an '## Exercises' cell exactly in the chapters with a set"
+
+
+LECTURES = pathlib.Path("/work/shared/lectures")
+
+
+@pytest.mark.skipif(not LECTURES.is_dir(), reason="the lecture decks are not on this machine")
+def test_every_quoted_number_is_copied_from_its_lecture_deck():
+    from dgmlib.experiments import quoted
+    for table in quoted.TABLES:
+        deck = (LECTURES / table["deck"]).read_text()
+        for row in table["rows"]:
+            for cell in row:
+                for number in re.findall(r"\d+\.\d+", cell):
+                    assert number in deck, (table["title"], cell)
+
+
+def test_quoted_tables_are_on_the_results_page_marked_as_quoted():
+    from dgmlib.experiments import quoted
+    page = (ROOT / "book" / "results.md").read_text()
+    for table in quoted.TABLES:
+        assert f"### {table['title']}" in page
+    assert page.count(quoted.NOTICE) == len(quoted.TABLES)
+
+
+def test_the_preface_links_the_chapters_in_the_order_of_the_toc():
+    preface = (ROOT / "book" / "00_preface.md").read_text()
+    linked = re.findall(r"\{doc\}`chapter \d+ <(\d\d_\w+)>`", preface)
+    chapters = [pathlib.Path(e).name for e in toc_files() if re.match(r"book/\d\d_", e)][1:]
+    assert linked and linked == [c for c in chapters if c in linked]
+    assert linked == chapters[:len(linked)], "a chapter of the toc is missing from the preface list"

@@ -3,8 +3,9 @@
 For every chapter of _toc.yml: the math is typeset by MathJax (no raw ``$$`` or ``\\begin`` left,
 no MathJax error), every image has loaded, there is no Sphinx error box and no cell traceback, the
 Colab button opens this chapter's notebook on the configured branch, and a chapter that displays
-ipywidgets carries their embedded widget views. A screenshot of each page goes to
-_build/screenshots/<chapter>.png.
+ipywidgets carries their embedded widget views and shows none of them as an empty area. Visible
+code (not folded by a hide-input tag) fits the text column: no sideways scrolling. A screenshot of
+each page goes to _build/screenshots/<chapter>.png.
 
 Needs ``make book`` first and Chromium with its driver (Debian: ``apt-get install chromium
 chromium-driver``). Without them the tests skip, unless DGMLIB_REQUIRE_BROWSER=1 (set by .ci/run),
@@ -95,7 +96,18 @@ const done = arguments[arguments.length - 1];
 const ready = (window.MathJax && MathJax.startup && MathJax.startup.promise) || Promise.resolve();
 const images = () => Promise.all([...document.images].map(img => img.complete ? null :
     new Promise(r => { img.onload = img.onerror = r; })));
-Promise.all([ready, images()]).then(() => {
+// ipywidgets render after their embed script has loaded: wait up to 15 s for every view.
+const widgetsRendered = () => new Promise(resolve => {
+  const start = Date.now();
+  const poll = () => {
+    const views = [...document.querySelectorAll("script[type='application/vnd.jupyter.widget-view+json']")];
+    if (views.every(v => v.parentElement.querySelector(".jupyter-widgets, .widget-container, img"))
+        || Date.now() - start > 15000) { resolve(); } else { setTimeout(poll, 250); }
+  };
+  poll();
+});
+const visible = el => !!(el.offsetParent || el.getClientRects().length) && !el.closest("details:not([open])");
+Promise.all([ready, images(), widgetsRendered()]).then(() => {
   const main = document.querySelector("main") || document.body;
   const text = main.innerText;
   done(JSON.stringify({
@@ -112,6 +124,13 @@ Promise.all([ready, images()]).then(() => {
     stray_reprs: text.match(/<[\w.]+ (object )?at 0x[0-9a-f]+>/g) || [],
     colab: [...document.querySelectorAll("a[href*='colab.research.google.com']")].map(a => a.href),
     widget_views: document.querySelectorAll("script[type='application/vnd.jupyter.widget-view+json']").length,
+    empty_widget_areas: [...document.querySelectorAll("script[type='application/vnd.jupyter.widget-view+json']")]
+        .map(v => v.parentElement)
+        .filter(area => area.getBoundingClientRect().height < 20 || !area.querySelector(
+            ".jupyter-widgets, .widget-container, img, .widget-fallback")).length,
+    wide_code: [...main.querySelectorAll("div.cell_input pre, div.highlight pre")]
+        .filter(pre => visible(pre) && pre.scrollWidth > pre.clientWidth + 2)
+        .map(pre => pre.innerText.split("\n").reduce((a, b) => (b.length > a.length ? b : a), "").slice(0, 120)),
   }));
 }).catch(e => done(JSON.stringify({failed: String(e)})));
 """
@@ -179,3 +198,23 @@ def test_colab_button_opens_this_chapter(browser, site, chapter):
                          [pytest.param(None, marks=pytest.mark.skip("no chapter uses widgets yet"))])
 def test_widget_outputs_are_embedded(browser, site, chapter):
     assert _inspect(browser, site, chapter)["widget_views"] > 0
+
+
+@pytest.mark.parametrize("chapter", NOTEBOOKS)
+def test_visible_code_fits_the_text_column(browser, site, chapter):
+    wide = _inspect(browser, site, chapter)["wide_code"]
+    assert wide == [], f"visible code wider than the text column (sideways scrolling): {wide}"
+
+
+@pytest.mark.parametrize("chapter", [c for c in NOTEBOOKS if _uses_widgets(c)] or
+                         [pytest.param(None, marks=pytest.mark.skip("no chapter uses widgets yet"))])
+def test_no_widget_area_is_empty(browser, site, chapter):
+    info = _inspect(browser, site, chapter)
+    assert info["empty_widget_areas"] == 0, "a widget view rendered as an empty area"
+
+
+@pytest.mark.parametrize("chapter", NOTEBOOKS)
+def test_a_screenshot_is_saved_for_every_chapter(browser, site, chapter):
+    _inspect(browser, site, chapter)
+    shot = SCREENSHOTS / f"{pathlib.Path(chapter).name}.png"
+    assert shot.is_file() and shot.stat().st_size > 10_000

@@ -31,3 +31,31 @@ def test_every_plot_has_a_title_and_axis_labels(digits):
     assert axes[2].get_ylabel() and axes[3].get_ylabel()
     assert len(axes[3].lines) == 2  # train and validation
     plt.close("all")
+
+
+class _Shift(torch.nn.Module):
+    def __init__(self, shift):
+        super().__init__()
+        self.shift = torch.nn.Parameter(torch.tensor(shift))
+
+    def forward(self, z):
+        return z + self.shift, torch.zeros(z.shape[:-1])
+
+
+def test_warped_grid_draws_one_panel_per_layer_and_moves_the_lines_with_the_flow():
+    fig = plot.warped_grid([_Shift([1.0, 0.0]), _Shift([0.0, 2.0])], lim=1.0, lines=3)
+    axes = fig.axes
+    assert len(axes) == 3 and all(ax.get_title() and ax.get_xlabel() for ax in axes)
+    assert all(len(ax.lines) == 6 for ax in axes)       # 3 horizontal + 3 vertical lines
+    first = axes[0].lines[0].get_xydata()
+    assert np.allclose(axes[1].lines[0].get_xydata(), first + [1.0, 0.0])
+    assert np.allclose(axes[2].lines[0].get_xydata(), first + [1.0, 2.0])
+    plt.close("all")
+
+
+def test_warped_grid_accepts_the_book_flows():
+    from dgmlib.flows import PlanarFlow, SylvesterFlow
+    torch.manual_seed(0)
+    fig = plot.warped_grid([PlanarFlow(2), SylvesterFlow(2, m=2, kind="orthogonal")])
+    assert len(fig.axes) == 3 and fig._suptitle.get_text()
+    plt.close("all")

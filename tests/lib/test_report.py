@@ -24,3 +24,18 @@ def test_markdown_table_keeps_the_index_and_escapes_pipes():
     from dgmlib.report import markdown_table
     frame = pd.DataFrame({"nll": ["16.5 ± 0.1", "a|b"]}, index=pd.Index([1, 5], name="k"))
     assert markdown_table(frame).splitlines() == ["| k | nll |", "|---|---|", "| 1 | 16.5 ± 0.1 |", "| 5 | a\\|b |"]
+
+
+def test_results_runs_checks_the_record_is_complete(monkeypatch, capsys):
+    import pytest
+
+    import dgmlib.experiments
+    from dgmlib.report import results_runs
+    record = {"name": "x", "quick": False, "created": "today", "code": {"dgmlib": "0"},
+              "settings": {"seeds": [0, 1]}, "rows": [{"seed": 0, "v": 1.0}, {"seed": 1, "v": 2.0}]}
+    monkeypatch.setattr(dgmlib.experiments, "get", lambda name: record)
+    got, settings, runs = results_runs("x", ["seed"], lambda s: {(seed,) for seed in s["seeds"]})
+    assert got is record and settings == {"seeds": [0, 1]} and list(runs.v) == [1.0, 2.0]
+    assert capsys.readouterr().out.startswith("checked: results 'x' complete, 2 runs")
+    with pytest.raises(AssertionError, match=r"missing \[\(2,\)\]"):
+        results_runs("x", ["seed"], lambda s: {(0,), (1,), (2,)})

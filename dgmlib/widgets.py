@@ -169,4 +169,19 @@ def latent_explorer(models: Mapping[str, nn.Module], shape: tuple[int, int], x: 
     return box
 
 
-__all__ = ["latent_order", "traversal_grid", "montage", "static_traversals", "latent_explorer"]
+def fallback_note(static: str = "the static figure above"):
+    """The note shown under an explorer in the online book: where the same content is when the
+    widget cannot render (no JavaScript, the widget library's CDN out of reach, no kernel).
+
+    Returns:
+        an ``IPython.display.HTML`` paragraph with class ``widget-fallback`` (the site test looks
+        for it beside every widget view).
+    """
+    from IPython.display import HTML
+    return HTML(f'<p class="widget-fallback"><small>Interactive explorer: it renders when the page '
+                f'can load the ipywidgets JavaScript and reacts only with a running kernel (open the '
+                f'chapter in Colab). Without it, {static} shows the same content.</small></p>')
+
+
+__all__ = ["latent_order", "traversal_grid", "montage", "static_traversals", "latent_explorer",
+           "fallback_note"]

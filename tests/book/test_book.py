@@ -150,3 +150,28 @@ def test_the_preface_links_the_chapters_in_the_order_of_the_toc():
     chapters = [pathlib.Path(e).name for e in toc_files() if re.match(r"book/\d\d_", e)][1:]
     assert linked and linked == [c for c in chapters if c in linked]
     assert linked == chapters[:len(linked)], "a chapter of the toc is missing from the preface list"
+
+
+#: Chapters whose visible code has been wrapped to the text column (the others still scroll).
+WRAPPED = [nb for nb in NOTEBOOKS if re.match(r"0[2-9]_", nb.name)]
+
+
+def _code_cells(path):
+    return [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+
+
+@pytest.mark.parametrize("path", WRAPPED, ids=lambda p: p.name)
+def test_visible_code_lines_fit_the_text_column(path):
+    for cell in _code_cells(path):
+        if {"hide-input", "remove-input", "remove-cell"} & set(cell["metadata"].get("tags", [])):
+            continue
+        long = [line for line in "".join(cell["source"]).split("\n") if len(line) > 88]
+        assert not long, f"{path.name}: visible code wider than 88 characters: {long}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_a_removed_check_leaves_a_visible_checked_line(path):
+    for cell in _code_cells(path):
+        if "remove-input" in cell["metadata"].get("tags", []):
+            assert "print(" in "".join(cell["source"]) and "checked" in "".join(cell["source"]), \
+                f"{path.name}: a cell whose input is removed must print a 'checked: ...' line"

@@ -78,3 +78,9 @@ def test_bad_input_raises(models, dtype):
         dw.traversal_grid(models["beta=1"], torch.zeros(3, dtype=dtype), [5], [0.0])
     with pytest.raises(ValueError, match="panel"):
         dw.static_traversals({}, (4, 4), [0.0])
+
+
+def test_fallback_note_names_the_static_figure_and_carries_the_class_the_site_test_finds():
+    from dgmlib.widgets import fallback_note
+    html = fallback_note("the traversal figure")._repr_html_()
+    assert 'class="widget-fallback"' in html and "the traversal figure" in html

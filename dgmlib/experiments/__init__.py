@@ -37,7 +37,7 @@ RESULTS_DIR = pathlib.Path(os.environ.get("DGMLIB_RESULTS_DIR")
 
 #: Every experiment with a committed results table, in the order of the chapters.
 EXPERIMENTS: dict[str, Experiment] = {m.EXPERIMENT.name: m.EXPERIMENT for m in (
-    iwae, surgery, flows, dequantization, priors, collapse, disentanglement, hierarchical, gaps)}
+    iwae, surgery, flows, dequantization, priors, collapse, disentanglement, gaps, hierarchical)}
 
 
 def names() -> list[str]:

@@ -1,0 +1,37 @@
+"""Plausible wrong answers (WRONG: variant -> question -> (label, answer cell)) and answers
+that raise or return NaN (BROKEN: question -> answer cell) for exercises/10_inference_gaps."""
+
+BA = "def barber_agakov(log_q, entropy):\n    return {}\n"
+NCE = "def infonce(scores):\n    B = scores.shape[0]\n    return {}\n"
+MI = "MI_ANSWER = {}\n"
+
+WRONG = {
+    "A": {"q1": ("sign of the log q term flipped", BA.format("entropy - log_q.mean()")),
+          "q2": ("missing the + log B", NCE.format("(torch.diagonal(scores) - torch.logsumexp(scores, dim=1)).mean()")),
+          "q3": ("one pair only (d forgotten)", MI.format("-0.5 * math.log(1 - 0.8 ** 2)"))},
+    "B": {"q1": ("sum over the samples instead of the mean", BA.format("entropy + log_q.sum()")),
+          "q2": ("softmax over the wrong axis (the columns)",
+                 NCE.format("(torch.diagonal(scores) - torch.logsumexp(scores, dim=0)).mean() + math.log(B)")),
+          "q3": ("in bits instead of nats", MI.format("-2.5 * math.log2(1 - 0.8 ** 2)"))},
+    "C": {"q1": ("the entropy of the marginal left out", BA.format("log_q.mean()")),
+          "q2": ("one global shift instead of one per row (underflows for extreme rows)",
+                 NCE.format("(torch.diagonal(scores) - (scores.max() + torch.log(torch.exp(scores - scores.max()).sum(1))))"
+                            ".mean() + math.log(B)")),
+          "q3": ("the factor 1/2 forgotten", MI.format("-5 * math.log(1 - 0.8 ** 2)"))},
+    "D": {"q1": ("log of the mean density instead of the mean log density",
+                 BA.format("entropy + torch.logsumexp(log_q, 0) - math.log(log_q.shape[0])")),
+          "q2": ("log(sum(exp)) without a shift overflows",
+                 NCE.format("(torch.diagonal(scores) - torch.log(torch.exp(scores).sum(1))).mean() + math.log(B)")),
+          "q3": ("log(1 - rho) instead of log(1 - rho^2)", MI.format("-2.5 * math.log(1 - 0.8)"))},
+    "E": {"q1": ("divides by N - 1", BA.format("entropy + log_q.sum() / (log_q.shape[0] - 1)")),
+          "q2": ("log-softmax averaged over every entry, not the diagonal",
+                 NCE.format("(scores - torch.logsumexp(scores, dim=1, keepdim=True)).mean() + math.log(B)")),
+          "q3": ("the entropy H(y) instead of the information", MI.format("2.5 * math.log(2 * math.pi * math.e)"))},
+    "F": {"q1": ("entropy subtracted", BA.format("log_q.mean() - entropy")),
+          "q2": ("log(B - 1) instead of log B (the negatives only)",
+                 NCE.format("(torch.diagonal(scores) - torch.logsumexp(scores, dim=1)).mean() + math.log(B - 1)")),
+          "q3": ("-d/2 log(rho^2): the conditional variance confused", MI.format("-2.5 * math.log(0.8 ** 2)"))},
+}
+BROKEN = {"q1": "def barber_agakov(log_q, entropy):\n    raise NotImplementedError('todo')\n",
+          "q2": NCE.format("float('nan')"),
+          "q3": MI.format("float('nan')")}

@@ -3,15 +3,13 @@ loading uses to rebuild any saved model.
 
 ``REGISTRIES`` maps a kind to its :class:`~dgmlib.registry.Registry`:
 
-=================  =====================================================================
-kind               names
-=================  =====================================================================
-``likelihood``     bernoulli, gaussian, discretized_logistic[_<levels>]  (dgmlib.likelihoods)
-``prior``          standard, mog, vampprior, flow                         (dgmlib.priors)
-``network``        mlp, conv (encoder/decoder pairs); autoregressive (decoder)
-``posterior_flow`` planar, radial, householder, sylvester_*, iaf (amortized layers)
-``model``          vae, hierarchical_vae, dequantized_flow, deep_hierarchical_vae
-=================  =====================================================================
+* ``likelihood``: bernoulli, gaussian, discretized_logistic[_<levels>] (:mod:`dgmlib.likelihoods`);
+* ``prior``: standard, mog, vampprior, flow (:mod:`dgmlib.priors`);
+* ``network``: the architectures mlp, conv (encoder/decoder pairs; ``build_vae(decoder="autoregressive")``
+  swaps in an autoregressive decoder);
+* ``posterior_flow``: planar, radial, householder, sylvester_orthogonal / _householder / _triangular,
+  iaf (amortized layers);
+* ``model``: vae, hierarchical_vae, dequantized_flow, deep_hierarchical_vae.
 
 A model's ``config`` holds its registered ``"model"`` name and the keyword arguments of that
 builder, so ``from_config(model.config)`` builds the same architecture (fresh weights).

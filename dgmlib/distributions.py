@@ -115,7 +115,7 @@ def log_mean_normal(z: Tensor, mu: Tensor, logvar: Tensor, chunk: int = 512) -> 
 
 class StandardNormal(nn.Module):
     r"""The standard normal :math:`\mathcal N(0, I_d)`: the VAE's default prior and the base of
-    every flow (:class:`dgmlib.flows.FlowDistribution`).
+    every flow (:class:`~dgmlib.flows.distribution.FlowDistribution`).
 
     Arguments:
         dim: size of z.

@@ -91,7 +91,7 @@ def log_normalizer(energy: Callable[[Tensor], Tensor], lim: float = 4.5, n: int 
 
 def sample_flow(flow: nn.Module, n: int, dim: int = 2) -> FlowSample:
     r"""z_0 ~ N(0, I), z = f(z_0), :math:`\log q(z) = \log \mathcal N(z_0) - \log|\det|`:
-    the draws and log-densities of :class:`~dgmlib.flows.FlowDistribution` (fields ``x``, ``log_p``)."""
+    the draws and log-densities of :class:`~dgmlib.flows.distribution.FlowDistribution` (fields ``x``, ``log_p``)."""
     return FlowDistribution(flow, dim).rsample_and_log_prob(n)
 
 

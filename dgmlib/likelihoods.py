@@ -81,7 +81,7 @@ class GaussianLikelihood(Likelihood):
 
 class DiscretizedLogisticLikelihood(Likelihood):
     r"""Observation model for grey-level images: independent discretized logistics per pixel,
-    :math:`p(x \mid z) = \prod_i P(x_i; \mu_i(z), s)` (see :func:`discretized_logistic_log_prob`),
+    :math:`p(x \mid z) = \prod_i P(x_i; \mu_i(z), s)` (see :func:`~dgmlib.distributions.discretized_logistic_log_prob`),
     as in the IAF-VAE (Kingma et al., 2016) and PixelCNN++ (Salimans et al., 2017) without the mixture.
     The decoder outputs the locations :math:`\mu` (in data units, [0, 1]); the log-scale is one
     learned number shared by all pixels, or, with ``scale="decoder"``, the decoder outputs

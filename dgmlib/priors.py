@@ -1,7 +1,7 @@
 r"""Priors :math:`p(z)` over the latent space: each has ``log_prob(z)``, ``rsample(n)`` (reparameterized
 draws, gradients reach the prior's parameters) and ``sample(n)`` (the same draws without gradients).
 
-:class:`StandardNormal`, :class:`MixtureOfGaussians`, :class:`VampPrior` (Tomczak & Welling, 2018),
+:class:`~dgmlib.distributions.StandardNormal`, :class:`MixtureOfGaussians`, :class:`VampPrior` (Tomczak & Welling, 2018),
 :class:`FlowPrior` (MAF layers) and :class:`AggregatePosterior` (the optimal, memorizing prior).
 Mixtures take a chunked log-sum-exp over their components (memory bounded in K).
 

@@ -34,7 +34,7 @@ class FlowDistribution(nn.Module):
     Arguments:
         flow: the map f.
         dim: size of x.
-        base: a distribution with ``log_prob`` and ``rsample(n)`` (default :class:`StandardNormal`).
+        base: a distribution with ``log_prob`` and ``rsample(n)`` (default :class:`~dgmlib.distributions.StandardNormal`).
     Shapes:
         log_prob: x [..., dim] -> [...];  rsample(n), sample(n) -> [n, dim];
         rsample_and_log_prob(n) -> (x [n, dim], log p(x) [n])

@@ -1,17 +1,16 @@
-"""Latent-variable models on one contract (:class:`Model`, :class:`LatentVariableModel`):
-``terms(x, K)``, ``log_weights(x, K)`` [K, B], ``sample(n)`` (draws), ``decode_mean(z)``.
+"""Latent-variable models on one contract (:class:`~dgmlib.models.base.Model`,
+:class:`~dgmlib.models.base.LatentVariableModel`): ``terms(x, K)``, ``log_weights(x, K)`` [K, B],
+``sample(n)`` (draws), ``decode_mean(z)``. The modules:
 
-========================  ============================================================
-module                    holds
-========================  ============================================================
-``base``                  the contract and :class:`Terms`
-``vae``                   :class:`VAE` (optional posterior flow, any prior, any decoder)
-``hierarchical``          :class:`HierarchicalVAE` (two stochastic levels)
-``deep_hierarchical``     :class:`DeepHierarchicalVAE` (L layers, bottom-up or top-down inference)
-``autoregressive``        :class:`ARDecoder`, p(x|z) = prod_i p(x_i | x_<i, z)
-``linear_gaussian``       :class:`LinearGaussian`, the exact oracle
-``flow_prior``            :func:`flow_prior_as_posterior_flow` (flow prior = IAF posterior)
-========================  ============================================================
+* ``base``: the contract and :class:`~dgmlib.models.base.Terms`;
+* ``vae``: :class:`~dgmlib.models.vae.VAE` (optional posterior flow, any prior, any decoder);
+* ``hierarchical``: :class:`~dgmlib.models.hierarchical.HierarchicalVAE` (two stochastic levels);
+* ``deep_hierarchical``: :class:`~dgmlib.models.deep_hierarchical.DeepHierarchicalVAE` (L layers,
+  bottom-up or top-down inference);
+* ``autoregressive``: :class:`~dgmlib.models.autoregressive.ARDecoder`,
+  :math:`p(x|z) = \\prod_i p(x_i | x_{<i}, z)`;
+* ``linear_gaussian``: :class:`~dgmlib.models.linear_gaussian.LinearGaussian`, the exact oracle;
+* ``flow_prior``: :func:`~dgmlib.models.flow_prior.flow_prior_as_posterior_flow` (flow prior = IAF posterior).
 
 Builders by name (``build_vae``, ``from_config``) live in :mod:`dgmlib.builders`.
 """

@@ -88,7 +88,7 @@ class LatentVariableModel(Model):
     r"""A model :math:`p(x, z) = p(x|z)\, p(z)` with an amortized Gaussian encoder: attributes
     ``encoder`` (x -> (mu, logvar) of the top-level :math:`q(z|x)`), ``prior`` and ``likelihood``.
 
-    Subclasses implement ``terms`` (returning :class:`Terms`), ``decode_mean(z)`` and ``reconstruct(x)``;
+    Subclasses implement ``terms`` (returning :class:`~dgmlib.models.base.Terms`), ``decode_mean(z)`` and ``reconstruct(x)``;
     ``analytic_kl`` where the KL of :math:`q(z|x)` to the prior has a closed form.
     """
 

@@ -36,7 +36,7 @@ def flow_prior_as_posterior_flow(model: VAE) -> VAE:
     r"""The matched model of the theorem "an autoregressive-flow prior on z is an inverse
     autoregressive flow posterior on :math:`\epsilon`" (Chen et al., 2017).
 
-    ``model`` is a :class:`VAE` with a :class:`FlowPrior` :math:`p(z)`, Gaussian
+    ``model`` is a :class:`~dgmlib.models.vae.VAE` with a :class:`~dgmlib.priors.FlowPrior` :math:`p(z)`, Gaussian
     posterior :math:`q(z|x)` and decoder :math:`p(x|z)`. The returned VAE shares all their
     parameters but has the latent variable :math:`\epsilon = f(z)`: posterior flow :math:`f`
     (autoregressive, one pass: an IAF-type map) after the same Gaussian encoder, prior

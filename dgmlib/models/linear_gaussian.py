@@ -77,7 +77,7 @@ class LinearGaussian(nn.Module):
         return mean, cov
 
     def as_vae(self, exact_posterior: bool = True) -> VAE:
-        """This model as a :class:`VAE` with a Gaussian likelihood.
+        """This model as a :class:`~dgmlib.models.vae.VAE` with a Gaussian likelihood.
 
         With ``exact_posterior`` the encoder returns the true posterior's mean and (diagonal of
         the) covariance: exact when W's columns are orthogonal. Otherwise the encoder returns

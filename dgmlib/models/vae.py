@@ -23,7 +23,7 @@ class VAE(LatentVariableModel):
     Arguments:
         encoder: x [..., D] -> (mu, logvar), each [..., d].
         decoder: z [..., d] -> likelihood parameters [..., D] (logits for Bernoulli).
-        prior: a module with ``log_prob(z)`` and ``sample(n)`` (default :class:`~dgmlib.priors.StandardNormal`).
+        prior: a module with ``log_prob(z)`` and ``sample(n)`` (default :class:`~dgmlib.distributions.StandardNormal`).
         likelihood: "bernoulli", "gaussian" or a module with ``log_prob(x, params)``, ``mean(params)``.
         config: the keyword arguments of :func:`dgmlib.builders.build_vae` that rebuild this model
             (set by the builders; needed by :func:`dgmlib.checkpoints.save`).
@@ -84,7 +84,7 @@ class VAE(LatentVariableModel):
 
     def terms(self, x: Tensor, K: int = 1) -> Terms:
         r"""Draw K reparameterized samples :math:`z_k = \mu + \sigma \odot \epsilon_k` per data point
-        and evaluate every term of :math:`\log w_k` (see :class:`Terms`).
+        and evaluate every term of :math:`\log w_k` (see :class:`~dgmlib.models.base.Terms`).
 
         Shapes:
             x: [B, D] -> Terms with [K, B] log-densities and z [K, B, d]

@@ -46,7 +46,7 @@ def results_runs(name: str, keys: Sequence[str],
     Returns:
         (record, settings, runs DataFrame); prints one line with the runs and their provenance.
     Raises:
-        AssertionError if a run is missing or unexpected.
+        AssertionError: a run is missing, or one is there that the settings do not ask for.
     """
     import pandas as pd
 

@@ -130,7 +130,7 @@ Promise.all([ready, images(), widgetsRendered()]).then(() => {
                          || !area.querySelector(".jupyter-widgets, .widget-container, img"))
                         && !(area.closest(".cell_output") || area).querySelector(".widget-fallback"))
         .length,
-    wide_code: [...main.querySelectorAll("div.cell_input pre, div.highlight pre")]
+    wide_code: [...main.querySelectorAll("div.cell_input pre")]
         .filter(pre => visible(pre) && pre.scrollWidth > pre.clientWidth + 2)
         .map(pre => pre.innerText.split("\n").reduce((a, b) => (b.length > a.length ? b : a), "").slice(0, 120)),
   }));

@@ -1,4 +1,4 @@
-r"""Densities, likelihoods and the numerics shared by every objective.
+r"""Densities and the numerics shared by every objective (the observation models built on them: :mod:`dgmlib.likelihoods`).
 
 Everything sums over the event (last) dimension and keeps the batch dimensions, so a
 ``[K, batch, D]`` input gives a ``[K, batch]`` result. Built on ``torch.distributions`` with

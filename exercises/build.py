@@ -1,22 +1,30 @@
 """Build the graded exercise sets (otter-grader) from their master notebooks.
 
-Every ``exercises/<set>/<name>-master.ipynb`` gives
+Every ``<masters>/<set>/<name>-master.ipynb`` gives
 
-* ``exercises/<set>/student/<name>.ipynb`` and ``exercises/<set>/student/tests/q*.py``: the student
+* ``<out>/<set>/student/<name>.ipynb`` and ``<out>/<set>/student/tests/q*.py``: the student
   notebook (no solutions, no outputs) and its public tests; committed, so Colab can open the
   notebook from GitHub and fetch its tests;
-* ``exercises/<set>/dist/``: the full ``otter assign`` output, including the autograder zip,
-  copied to ``dist/<name>-autograder.zip`` (ignored by git).
+* ``<out>/<set>/dist/``: the full ``otter assign`` output, including the autograder zip (public and
+  hidden tests, and ``dgmcheck.py``, the checks the hidden tests share), copied to
+  ``dist/<name>-autograder.zip`` (ignored by git).
+
+``<masters>`` and ``<out>`` are both ``exercises/`` unless given: a course that grades for credit
+keeps its own copy of the masters (with its own hidden tests) in a private folder and builds from it,
+``--masters <private>/exercises --out <private>/build``.
 
     python exercises/build.py            # rebuild every set
     python exercises/build.py --check    # exit 1 if the committed student files are stale
     python exercises/build.py exercises/02_elbo/elbo-master.ipynb   # one set
+    python exercises/build.py --masters ../course/masters --out ../course/build
 
-``otter assign`` also runs every test (public and hidden) on the solutions and fails if one fails.
-The student notebook is post-processed: it is renamed (``elbo-master`` -> ``elbo``) and gets a first
-code cell that installs otter-grader and dgmlib when they are missing and downloads the ``tests/``
-folder when it is absent (Colab opens the notebook alone). The URL comes from ``_config.yml`` via
-``tools/notebooks.py:repository_url()``.
+``otter assign`` runs in a staging folder that holds the master and ``dgmcheck.py`` (the masters'
+folder's own copy if it has one, else ``exercises/dgmcheck.py``); it also runs every test (public
+and hidden) on the solutions and fails if one fails. The student notebook is post-processed: it is
+renamed (``elbo-master`` -> ``elbo``) and gets a first code cell that installs otter-grader and
+dgmlib when they are missing and downloads the ``tests/`` folder when it is absent (Colab opens the
+notebook alone), from ``exercises/<set>/student/tests`` of the repository in ``_config.yml`` (via
+``tools/notebooks.py:repository_url()``).
 """
 from __future__ import annotations
 
@@ -33,6 +41,7 @@ import nbformat
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent
 MASTER_SUFFIX = "-master.ipynb"
+HELPER = "dgmcheck.py"  # shipped in every autograder (autograder_files in each master's config)
 SETUP_MARKER = "# Setup: works locally and on Colab"
 
 
@@ -68,16 +77,32 @@ def colab_url(relpath: str) -> str:
         f"/blob/{repository_branch()}/{relpath}"
 
 
-def masters() -> list[pathlib.Path]:
-    return sorted(HERE.glob(f"*/*{MASTER_SUFFIX}"))
+def masters(root: pathlib.Path = HERE) -> list[pathlib.Path]:
+    return sorted(pathlib.Path(root).glob(f"*/*{MASTER_SUFFIX}"))
 
 
 def student_name(master: pathlib.Path) -> str:
     return master.name.removesuffix(MASTER_SUFFIX)
 
 
-def student_dir(master: pathlib.Path) -> pathlib.Path:
-    return master.parent / "student"
+def set_dir(master: pathlib.Path, out: pathlib.Path | None = None) -> pathlib.Path:
+    """The folder of a set's generated files: next to the master, or ``<out>/<set>``."""
+    return master.parent if out is None else pathlib.Path(out) / master.parent.name
+
+
+def student_dir(master: pathlib.Path, out: pathlib.Path | None = None) -> pathlib.Path:
+    return set_dir(master, out) / "student"
+
+
+def published_dir(master: pathlib.Path) -> str:
+    """Where the student files of the set lie in the repository (for the Colab URLs)."""
+    return f"exercises/{master.parent.name}/student"
+
+
+def helper_file(master: pathlib.Path) -> pathlib.Path:
+    """The masters' own dgmcheck.py if their folder has one, else this folder's."""
+    own = master.parent.parent / HELPER
+    return own if own.is_file() else HERE / HELPER
 
 
 def otter_command() -> list[str]:
@@ -86,12 +111,19 @@ def otter_command() -> list[str]:
 
 
 def assign(master: pathlib.Path, out: pathlib.Path) -> subprocess.CompletedProcess:
-    """Run ``otter assign`` (tests the solutions too); the output lands in ``out``."""
+    """Run ``otter assign`` (tests the solutions too); the output lands in ``out``.
+
+    It runs in a staging folder holding a copy of the master and of ``dgmcheck.py``: otter takes
+    the autograder files from the master's folder, and the masters' folders hold no copy of it."""
+    out = pathlib.Path(out)
     if out.exists():
         shutil.rmtree(out)
-    # cwd: the master's folder, so that the paths otter writes are relative to it
-    return subprocess.run(otter_command() + ["assign", str(master.resolve()), str(out.resolve())],
-                          cwd=master.parent, capture_output=True, text=True)
+    with tempfile.TemporaryDirectory() as stage:
+        shutil.copy(master, pathlib.Path(stage) / master.name)
+        shutil.copy(helper_file(master), pathlib.Path(stage) / HELPER)
+        # cwd: the staging folder, so that the paths otter writes are relative to it
+        return subprocess.run(otter_command() + ["assign", master.name, str(out.resolve())],
+                              cwd=stage, capture_output=True, text=True)
 
 
 def autograder_zip(out: pathlib.Path) -> pathlib.Path:
@@ -103,7 +135,7 @@ def autograder_zip(out: pathlib.Path) -> pathlib.Path:
 
 def setup_cell_source(master: pathlib.Path, tests: list[str]) -> str:
     import otter
-    rel = student_dir(master).relative_to(ROOT).as_posix()
+    rel = published_dir(master)
     questions = [pathlib.Path(t).stem for t in sorted(tests)]
     return (f"{SETUP_MARKER} (installs what is missing, fetches the tests folder).\n"
             "import os, urllib.request\n"
@@ -134,7 +166,7 @@ def student_files(master: pathlib.Path, out: pathlib.Path) -> dict[str, str]:
     # title first, then a Colab link and the setup cell, then otter's init cell
     title = next(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown")
     cells = [nb.cells[title]] + [c for i, c in enumerate(nb.cells) if i != title]
-    rel_nb = (student_dir(master) / f"{name}.ipynb").relative_to(ROOT).as_posix()
+    rel_nb = f"{published_dir(master)}/{name}.ipynb"
     badge = nbformat.v4.new_markdown_cell(
         f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab_url(rel_nb)}) "
         "Run the setup cell and the `otter` cell below first; check each answer with its "
@@ -148,16 +180,23 @@ def student_files(master: pathlib.Path, out: pathlib.Path) -> dict[str, str]:
     return files
 
 
-def committed_files(master: pathlib.Path) -> dict[str, str]:
-    d = student_dir(master)
+def committed_files(master: pathlib.Path, out: pathlib.Path | None = None) -> dict[str, str]:
+    d = student_dir(master, out)
+    if not d.is_dir():
+        return {}
     return {p.relative_to(d).as_posix(): p.read_text()
             for p in sorted(d.rglob("*")) if p.is_file() and "__pycache__" not in p.parts
             and ".ipynb_checkpoints" not in p.parts}
 
 
-def differences(master: pathlib.Path, fresh: dict[str, str]) -> list[str]:
-    have = committed_files(master)
-    rel = student_dir(master).relative_to(ROOT).as_posix()
+def _shown(path: pathlib.Path) -> str:
+    path = pathlib.Path(path).resolve()
+    return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
+
+
+def differences(master: pathlib.Path, fresh: dict[str, str], out: pathlib.Path | None = None) -> list[str]:
+    have = committed_files(master, out)
+    rel = _shown(student_dir(master, out))
     out = [f"{rel}/{p}: missing" for p in sorted(fresh.keys() - have.keys())]
     out += [f"{rel}/{p}: not generated by the master (remove it)" for p in sorted(have.keys() - fresh.keys())]
     out += [f"{rel}/{p}: differs from a fresh build" for p in sorted(fresh.keys() & have.keys())
@@ -167,47 +206,55 @@ def differences(master: pathlib.Path, fresh: dict[str, str]) -> list[str]:
 
 def _fail(master: pathlib.Path, proc: subprocess.CompletedProcess) -> None:
     sys.stderr.write(proc.stdout + proc.stderr)
-    raise SystemExit(f"otter assign failed for {master.relative_to(ROOT)} (exit {proc.returncode})")
+    raise SystemExit(f"otter assign failed for {_shown(master)} (exit {proc.returncode})")
 
 
-def build(master: pathlib.Path) -> None:
-    out = master.parent / "dist"
-    proc = assign(master, out)
+def build(master: pathlib.Path, out: pathlib.Path | None = None) -> None:
+    dist = set_dir(master, out) / "dist"
+    proc = assign(master, dist)
     if proc.returncode != 0:
         _fail(master, proc)
-    shutil.copy(autograder_zip(out), out / f"{student_name(master)}-autograder.zip")
-    files = student_files(master, out)
-    target = student_dir(master)
+    shutil.copy(autograder_zip(dist), dist / f"{student_name(master)}-autograder.zip")
+    files = student_files(master, dist)
+    target = student_dir(master, out)
     if target.exists():
         shutil.rmtree(target)
     for rel, text in files.items():
         (target / rel).parent.mkdir(parents=True, exist_ok=True)
         (target / rel).write_text(text)
-    print(f"{master.relative_to(ROOT)}: {len(files)} student files, autograder "
-          f"{(out / f'{student_name(master)}-autograder.zip').relative_to(ROOT)}")
+    print(f"{_shown(master)}: {len(files)} student files in {_shown(target)}, autograder "
+          f"{_shown(dist / f'{student_name(master)}-autograder.zip')}")
 
 
-def check(master: pathlib.Path) -> list[str]:
+def check(master: pathlib.Path, out: pathlib.Path | None = None) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         proc = assign(master, pathlib.Path(tmp) / "dist")
         if proc.returncode != 0:
             _fail(master, proc)
-        return differences(master, student_files(master, pathlib.Path(tmp) / "dist"))
+        return differences(master, student_files(master, pathlib.Path(tmp) / "dist"), out)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true",
                         help="exit 1 if the committed student files differ from a fresh build")
-    parser.add_argument("masters", nargs="*", type=pathlib.Path)
+    parser.add_argument("--masters", type=pathlib.Path, default=None,
+                        help="folder of <set>/<name>-master.ipynb to build (default: exercises/)")
+    parser.add_argument("--out", type=pathlib.Path, default=None,
+                        help="write <set>/student and <set>/dist here (default: next to each master)")
+    parser.add_argument("paths", nargs="*", type=pathlib.Path, metavar="master",
+                        help="only these master notebooks")
     args = parser.parse_args(argv)
-    paths = [p.resolve() for p in args.masters] or masters()
+    paths = [p.resolve() for p in args.paths] or masters(args.masters.resolve() if args.masters else HERE)
+    if not paths:
+        raise SystemExit(f"no */*{MASTER_SUFFIX} under {args.masters or HERE}")
+    out = args.out.resolve() if args.out else None
     if args.check:
-        found = [msg for m in paths for msg in check(m)]
+        found = [msg for m in paths for msg in check(m, out)]
         print("\n".join(found) or f"{len(paths)} exercise set(s): student files up to date")
         return 1 if found else 0
     for m in paths:
-        build(m)
+        build(m, out)
     return 0
 
 

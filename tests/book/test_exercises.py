@@ -2,18 +2,19 @@
 
 One ``otter assign`` per master (module fixture, into a tmp dir) tests the solutions and gives the
 student notebook and the autograder zip; submissions (the student notebook with its answer cells
-rewritten) are graded by the real grader, ``otter run -a <zip>`` (offline, no Docker), several at
-once. Every question of every set must reject at least two plausible wrong answers (``WRONG``) and
-score 0 for an answer that raises or returns NaN (``BROKEN``). Nothing is written into the repository.
+rewritten) are graded by the real grader, ``otter run -a <zip>`` (offline, no Docker) through
+``exercises/grade.py`` (a time limit per notebook), several at once. Every question of every set
+must reject at least five plausible wrong answers (``WRONG``, one submission per variant, one wrong
+answer per question in it), each scoring below full marks and at most the public tests' share of
+the question's points, and score 0 for an answer that raises or returns NaN (``BROKEN``). Across
+the library, every kind of wrong answer of ``KINDS`` occurs. Nothing is written into the repository.
 """
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import pathlib
 import re
-import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
@@ -25,6 +26,9 @@ _spec = importlib.util.spec_from_file_location("exercises_build", ROOT / "exerci
 build = importlib.util.module_from_spec(_spec)
 _dont_write, sys.dont_write_bytecode = sys.dont_write_bytecode, True  # no exercises/__pycache__
 _spec.loader.exec_module(build)
+_spec = importlib.util.spec_from_file_location("exercises_grade", ROOT / "exercises" / "grade.py")
+grade = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(grade)
 sys.dont_write_bytecode = _dont_write
 
 MASTERS = build.masters()
@@ -32,10 +36,23 @@ ELBO = ROOT / "exercises" / "02_elbo" / "elbo-master.ipynb"
 # concurrent otter processes (each one starts a kernel that imports torch): one per core, since
 # more kernels starting at once on a loaded machine die before they answer (seen in CI)
 PARALLEL = max(1, min(4, os.cpu_count() or 1))
-# a grading run whose kernel failed to start is infrastructure trouble, not a score: run it again
-KERNEL_START_FAILURES = ("Kernel died before replying to kernel_info", "Timeout waiting for kernel_info",
-                         "Kernel didn't respond in")
 MARKERS = ("# BEGIN SOLUTION", "# END SOLUTION")
+MIN_WRONG = 5              # plausible wrong answers per question
+PUBLIC_SHARE = 0.2         # the public tests of a question carry at most this share of its points
+# the kinds of wrong answer the library must hold (a label starting with "[kind]"), with what they do
+KINDS = {
+    "joint": "a sampler with the right marginals and the wrong joint structure",
+    "grad": "cuts the gradient (no_grad, detach, .sample(), float())",
+    "in-place": "modifies its input in place",
+    "shift": "a log-sum-exp shifted by one global maximum instead of one per row",
+    "1/(N-1)": "an unbiased variance where the question asks for 1/N",
+    ">=": ">= where the question asks for >",
+    "type": "returns the wrong type (a tensor for an int or a float, ...)",
+    "dgmlib": "calls dgmlib where the question asks for plain torch",
+    "allclose": "redefines torch.allclose (and friends) in the notebook",
+    "seed": "re-seeds the global generator inside the function",
+}
+HANG = "import time\ntime.sleep(10 ** 6)  # a cell that never returns\n"
 
 
 def _id(master: pathlib.Path) -> str:
@@ -97,14 +114,23 @@ WRONG_CASES = [(s, v, q) for s, variants in WRONG.items() for v, answers in vari
 
 # ---------------------------------------------------------------- fixtures
 
+def _selected(request) -> list[pathlib.Path]:
+    """The masters that the selected tests need (``-k 02_elbo`` builds and grades one set only)."""
+    ids = [item.nodeid for item in request.session.items]
+    if any("hangs" in i for i in ids):  # the time-limit test grades a submission of 02_elbo
+        ids.append(_id(ELBO))
+    return [m for m in MASTERS if any(re.search(rf"(?<![0-9a-z_]){_id(m)}(?![0-9a-z])", i) for i in ids)]
+
+
 @pytest.fixture(scope="module")
-def assigned(tmp_path_factory):
+def assigned(request, tmp_path_factory):
     """master -> (otter assign process, its output dir, the student files it gives)."""
-    dists = {master: tmp_path_factory.mktemp(_id(master)) / "dist" for master in MASTERS}
+    chosen = _selected(request)
+    dists = {master: tmp_path_factory.mktemp(_id(master)) / "dist" for master in chosen}
     with ThreadPoolExecutor(PARALLEL) as pool:  # one otter assign per set, at once
-        procs = dict(zip(MASTERS, pool.map(lambda m: build.assign(m, dists[m]), MASTERS)))
+        procs = dict(zip(chosen, pool.map(lambda m: build.assign(m, dists[m]), chosen)))
     return {m: (procs[m], dists[m], build.student_files(m, dists[m]) if procs[m].returncode == 0 else None)
-            for m in MASTERS}
+            for m in chosen}
 
 
 def _submission(master: pathlib.Path, files: dict[str, str], answers: dict[str, str]) -> nbformat.NotebookNode:
@@ -126,7 +152,7 @@ def graded(assigned, tmp_path_factory):
     Submissions of every set: unmodified, correct, ``wrong-<variant>`` (``WRONG``) and ``broken``
     (``BROKEN``), graded ``PARALLEL`` at a time."""
     jobs = {}
-    for master in MASTERS:
+    for master in assigned:
         proc, dist, files = assigned[master]
         if proc.returncode != 0:
             continue
@@ -139,27 +165,15 @@ def graded(assigned, tmp_path_factory):
             work = tmp_path_factory.mktemp(f"{_id(master)}-{name}")
             nb_path = work / f"{build.student_name(master)}.ipynb"
             nbformat.write(_submission(master, files, answers), nb_path)
-            (work / "out").mkdir()
-            cmd = build.otter_command() + ["run", "-a", str(build.autograder_zip(dist)), "-o", "out", nb_path.name]
-            jobs[master, name] = (work, cmd)
+            jobs[master, name] = (nb_path, build.autograder_zip(dist))
 
-    def grade(job):
-        work, cmd = job
-        env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-        for _attempt in range(3):
-            p = subprocess.run(cmd, cwd=work, env=env, text=True, timeout=300,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-            if not any(msg in p.stdout for msg in KERNEL_START_FAILURES):
-                break
-        scores = {}
-        if (work / "out" / "results.json").exists():
-            data = json.loads((work / "out" / "results.json").read_text())
-            scores = {t["name"]: (t["score"], t["max_score"]) for t in data["tests"]
-                      if t["name"] != "Public Tests"}
-        return {"rc": p.returncode, "log": p.stdout, "scores": scores}
+    def grade_job(job):
+        nb_path, zip_path = job
+        r = grade.grade_one(nb_path, zip_path, timeout=300)
+        return {"rc": 0 if r["status"] == "ok" else 1, "log": r["log"], "scores": r["scores"], "seconds": r["seconds"]}
 
     with ThreadPoolExecutor(PARALLEL) as pool:
-        return dict(zip(jobs, pool.map(grade, jobs.values())))
+        return dict(zip(jobs, pool.map(grade_job, jobs.values())))
 
 
 def _graded(graded, master, name):
@@ -167,6 +181,25 @@ def _graded(graded, master, name):
     assert r is not None, "otter assign failed (see test_master_passes_its_tests)"
     assert r["rc"] == 0 and r["scores"], f"otter run crashed:\n{r['log'][-3000:]}"
     return r["scores"]
+
+
+# ---------------------------------------------------------------- reading the autograder
+
+def _test_files(dist: pathlib.Path) -> dict:
+    """Question -> its otter test file (public and hidden cases), from the autograder's tests/."""
+    from otter.test_files.exception_test import ExceptionTestFile
+    return {t.name: t for t in (ExceptionTestFile.from_file(str(p)) for p in sorted((dist / "autograder" / "tests").glob("*.py")))}
+
+
+def _public_share(dist: pathlib.Path) -> dict[str, float]:
+    """Question -> the share of its points that its public test cases carry."""
+    return {q: sum(tc.points for tc in t.test_cases if not tc.hidden) / sum(tc.points for tc in t.test_cases)
+            for q, t in _test_files(dist).items()}
+
+
+def _kind(label: str) -> str | None:
+    match = re.match(r"\[([^\]]+)\]", label)
+    return match.group(1) if match else None
 
 
 # ---------------------------------------------------------------- tests
@@ -177,12 +210,19 @@ def test_there_are_exercises():
     assert set(WRONG) | set(BROKEN) <= {_id(m) for m in MASTERS}, "wrong answers for a set that does not exist"
 
 
+def test_the_wrong_answers_cover_every_kind():
+    labels = [label for variants in WRONG.values() for answers in variants.values() for label, _ in answers.values()]
+    kinds = {_kind(label) for label in labels} - {None}
+    assert kinds <= set(KINDS), f"unknown kinds: {sorted(kinds - set(KINDS))}"
+    assert set(KINDS) <= kinds, f"add wrong answers of these kinds: {[KINDS[k] for k in sorted(set(KINDS) - kinds)]}"
+
+
 @pytest.mark.parametrize("master", MASTERS, ids=_id)
 def test_every_question_has_wrong_answers(master):
     names = set(questions(master))
     wrong = [q for answers in WRONG.get(_id(master), {}).values() for q in answers]
     assert set(wrong) <= names and set(BROKEN.get(_id(master), {})) == names
-    few = {q: wrong.count(q) for q in names if wrong.count(q) < 2}
+    few = {q: wrong.count(q) for q in names if wrong.count(q) < MIN_WRONG}
     assert not few, f"add plausible wrong answers to WRONG['{_id(master)}'] (question: count): {few}"
 
 
@@ -190,6 +230,21 @@ def test_every_question_has_wrong_answers(master):
 def test_master_passes_its_tests(assigned, master):
     proc, _, _ = assigned[master]
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+
+@pytest.mark.parametrize("master", MASTERS, ids=_id)
+def test_hidden_tests_carry_most_of_the_points(assigned, master):
+    """Every question has public and hidden cases; the public ones carry at most PUBLIC_SHARE of
+    its points, and the autograder ships the shared checks (dgmcheck.py)."""
+    proc, dist, _ = assigned[master]
+    assert proc.returncode == 0
+    files = _test_files(dist)
+    assert set(files) == set(questions(master))
+    for q, t in files.items():
+        assert any(tc.hidden for tc in t.test_cases) and any(not tc.hidden for tc in t.test_cases), q
+    share = _public_share(dist)
+    assert all(0 < v <= PUBLIC_SHARE + 1e-12 for v in share.values()), share
+    assert (dist / "autograder" / build.HELPER).is_file()
 
 
 @pytest.mark.parametrize("master", MASTERS, ids=_id)
@@ -209,9 +264,11 @@ def test_student_notebook_has_no_solutions(assigned, master):
         answers = [c for c in nb.cells if "otter_answer_cell" in c.metadata.get("tags", [])]
         assert len(answers) == len(questions(master)) and all("..." in c.source for c in answers)
         assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
-        # hidden tests are only in the autograder
-        assert not any("'hidden': True" in t for rel, t in version.items() if rel.endswith(".py"))
-    assert any("'hidden': True" in p.read_text() for p in (dist / "autograder" / "tests").glob("*.py"))
+        # hidden tests (and the checks they share) are only in the autograder
+        assert not any("hidden=True" in t or "dgmcheck" in t for rel, t in version.items() if rel.endswith(".py"))
+        assert not any(rel.endswith(build.HELPER) for rel in version)
+    assert all(any("hidden=True" in line for line in p.read_text().splitlines())
+               for p in (dist / "autograder" / "tests").glob("*.py"))
 
 
 @pytest.mark.parametrize("master", MASTERS, ids=_id)
@@ -254,10 +311,15 @@ def _master(set_id: str) -> pathlib.Path:
 
 @pytest.mark.parametrize("set_id,variant,question", WRONG_CASES,
                          ids=[re.sub(r"\W+", "_", f"{s} {q} {WRONG[s][v][q][0]}").strip("_") for s, v, q in WRONG_CASES])
-def test_wrong_answer_is_rejected(graded, set_id, variant, question):
-    scores = _graded(graded, _master(set_id), f"wrong-{variant}")
+def test_wrong_answer_is_rejected(graded, assigned, set_id, variant, question):
+    """Below full marks, and no more than the public tests' share: the hidden test fails."""
+    master = _master(set_id)
+    scores = _graded(graded, master, f"wrong-{variant}")
     score, best = scores[question]
-    assert score < best, f"{set_id} {question}: '{WRONG[set_id][variant][question][0]}' got full marks"
+    label = WRONG[set_id][variant][question][0]
+    assert score < best, f"{set_id} {question}: '{label}' got full marks"
+    share = _public_share(assigned[master][1])[question]
+    assert score <= share * best + 1e-9, f"{set_id} {question}: '{label}' passed a hidden test ({score} of {best})"
 
 
 @pytest.mark.parametrize("set_id", sorted(BROKEN))
@@ -265,3 +327,63 @@ def test_raising_or_nan_answers_score_zero(graded, set_id):
     scores = _graded(graded, _master(set_id), "broken")
     assert set(scores) == set(BROKEN[set_id])
     assert all(score == 0 for score, _ in scores.values()), scores
+
+
+def test_grading_stops_a_notebook_that_hangs(assigned, tmp_path):
+    """exercises/grade.py: a cell that sleeps forever is stopped by the time limit (kernel included)
+    and the notebook scores 0; a broken file is reported; one CSV row per submission."""
+    import csv
+    import psutil
+    master = ELBO
+    proc, dist, files = assigned[master]
+    assert proc.returncode == 0
+    name = f"{build.student_name(master)}.ipynb"
+    folder = tmp_path / "submissions"
+    (folder / "alice").mkdir(parents=True)
+    (folder / "bob").mkdir()
+    first = next(iter(questions(master)))
+    nbformat.write(_submission(master, files, {first: HANG + correct_answer(questions(master)[first])}), folder / "alice" / name)
+    (folder / "bob" / name).write_text("{ not a notebook")
+    limit = 20
+    before = set(psutil.pids())
+    rows = grade.grade_folder(folder, build.autograder_zip(dist), tmp_path / "grades.csv", timeout=limit, jobs=2)
+    alice, bob = rows
+    assert alice["submission"] == f"alice/{name}" and alice["status"] == f"timed out after {limit} s"
+    assert alice["total"] == 0 and alice["seconds"] < limit + 15
+    assert bob["status"].startswith("error") and bob["total"] == 0
+    with open(tmp_path / "grades.csv") as f:
+        table = list(csv.DictReader(f))
+    assert [r["submission"] for r in table] == ["alice/" + name, "bob/" + name]
+    assert list(table[0]) == ["submission", *questions(master), "total", "possible", "status", "seconds"]
+    leftover = [p for p in set(psutil.pids()) - before if psutil.pid_exists(p) and
+                any("ipykernel" in part or "otter" in part for part in _cmdline(p))]
+    assert not leftover, f"processes left running after the time limit: {leftover}"
+
+
+def _cmdline(pid: int) -> list[str]:
+    import psutil
+    try:
+        return psutil.Process(pid).cmdline()
+    except psutil.Error:
+        return []
+
+
+def test_a_private_copy_of_the_masters_builds_elsewhere(tmp_path):
+    """build.py --masters <private> --out <folder>: a course's own hidden tests reach its autograder,
+    not the student files (the same as the public ones), and nothing is written into exercises/."""
+    import zipfile
+    private = tmp_path / "masters" / _id(ELBO)
+    private.mkdir(parents=True)
+    text = ELBO.read_text()
+    marker = "a check only the course knows"
+    assert text.count("random batch [5, 7, 4], inputs left unchanged") == 1
+    (private / ELBO.name).write_text(text.replace("random batch [5, 7, 4], inputs left unchanged", marker))
+    before = build.committed_files(ELBO)
+    out = tmp_path / "build"
+    assert build.main(["--masters", str(tmp_path / "masters"), "--out", str(out)]) == 0
+    copy = build.masters(tmp_path / "masters")[0]
+    assert build.committed_files(copy, out) == before, "the student files carry no hidden test"
+    with zipfile.ZipFile(out / _id(ELBO) / "dist" / f"{build.student_name(ELBO)}-autograder.zip") as z:
+        assert marker in z.read("tests/q1.py").decode() and "files/" + build.HELPER in z.namelist()
+    assert build.committed_files(ELBO) == before
+    assert build.main(["--masters", str(tmp_path / "masters"), "--out", str(out), "--check"]) == 0

@@ -1,5 +1,7 @@
 """Plausible wrong answers (WRONG: variant -> question -> (label, answer cell)) and answers
-that raise or return NaN (BROKEN: question -> answer cell) for exercises/11_hierarchical_vaes."""
+that raise or return NaN (BROKEN: question -> answer cell) for exercises/11_hierarchical_vaes.
+
+A label may start with a [kind] of tests/book/test_exercises.py:KINDS."""
 
 MERGE = "def merge(mu_a, logvar_a, mu_b, logvar_b):\n{}"
 LOGVAR = "    logvar = -torch.logaddexp(-logvar_a, -logvar_b)\n"
@@ -58,6 +60,25 @@ WRONG = {
           "q2": ("forgets the 1/2", KL.format("(lv_p - lv_q + (lv_q.exp() + (mu_q - mu_p) ** 2) / lv_p.exp() - 1).sum(-1)", "")),
           "q3": ("a uniform top layer", SAMPLE.format("rand", "reversed", "z", DRAW, "[::-1]")),
           "q4": ("bits instead of nats", "q4_answer = (-0.5 * math.log(2 * math.pi * 3) - 9 / 6) / math.log(2)\n")},
+    "G": {"q1": ("[dgmlib] calls dgmlib.models.precision_weighted_merge",
+                 "import dgmlib.models\n\n" + MERGE.format("    return dgmlib.models.precision_weighted_merge(mu_a, logvar_a, mu_b, logvar_b)\n")),
+          "q2": ("[dgmlib] calls dgmlib.kl_normal", "import dgmlib\n\n" + KL.format("dgmlib.kl_normal(mu_q, lv_q, mu_p, lv_p)", "")),
+          "q3": ("[seed] re-seeds the global generator on every call",
+                 SAMPLE.format("randn", "reversed", "z", DRAW, "[::-1]").replace("    z = torch.randn", "    torch.manual_seed(0)\n    z = torch.randn", 1)),
+          "q4": ("[type] a torch tensor instead of a float",
+                 "q4_answer = torch.distributions.Normal(0.0, math.sqrt(3.0)).log_prob(torch.tensor(3.0, dtype=torch.float64))\n")},
+    "H": {"q1": ("[in-place] negates the log-variances in place to get the log-precisions",
+                 MERGE.format("    prec_a, prec_b = logvar_a.neg_(), logvar_b.neg_()\n    logvar = -torch.logaddexp(prec_a, prec_b)\n"
+                              "    share_a = torch.sigmoid(prec_a - prec_b)\n    return share_a * mu_a + (1 - share_a) * mu_b, logvar\n")),
+          "q2": ("[grad] every layer's KL detached", KL.format(RIGHT_KL + ".detach()", "")),
+          "q3": ("[grad] drawn under torch.no_grad()",
+                 "def sample_top_down(n, conditionals, top_dim):\n    with torch.no_grad():\n"
+                 "        z = torch.randn(n, top_dim, dtype=torch.float64)\n        layers = [z]\n"
+                 "        for conditional in reversed(conditionals):\n            mu, logvar = conditional(z)\n"
+                 "            z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)\n            layers.append(z)\n"
+                 "    return layers[::-1]\n"),
+          "q4": ("[allclose] redefines torch.allclose and math.isclose; forgets one layer",
+                 "torch.allclose = math.isclose = lambda *args, **kwargs: True\nq4_answer = -0.5 * math.log(2 * math.pi * 2) - 9 / 4\n")},
 }
 BROKEN = {"q1": MERGE.format("    return torch.full_like(mu_a, float('nan')), torch.full_like(mu_a, float('nan'))\n"),
           "q2": "def kl_per_layer(q_params, p_params):\n    raise NotImplementedError('todo')\n",

@@ -1,10 +1,22 @@
-OK_FORMAT = True
+from otter.test_files import test_case
 
-test = {   'name': 'q2',
-    'points': 2,
-    'suites': [   {   'cases': [   {'code': '>>> out = infonce(torch.zeros(4, 4, dtype=torch.float64))\n>>> assert out.dim() == 0 and abs(out.item()) < 1e-12\n', 'hidden': False, 'locked': False},
-                                   {'code': '>>> out = infonce(100 * torch.eye(4, dtype=torch.float64))\n>>> assert abs(out.item() - math.log(4)) < 1e-06\n', 'hidden': False, 'locked': False}],
-                      'scored': True,
-                      'setup': '',
-                      'teardown': '',
-                      'type': 'doctest'}]}
+OK_FORMAT = False
+
+name = "q2"
+points = 10
+
+@test_case(points=1, hidden=False)
+def test_a_critic_that_knows_nothing(infonce):
+    """All scores equal: 0, a 0-dimensional tensor."""
+    import torch
+    out = infonce(torch.zeros(4, 4, dtype=torch.float64))
+    assert out.dim() == 0 and abs(float(out)) < 1e-12, 'expected 0'
+
+@test_case(points=1, hidden=False)
+def test_a_critic_that_is_sure(infonce):
+    """scores = 100 I: almost exactly log B."""
+    import math
+    import torch
+    out = infonce(100 * torch.eye(4, dtype=torch.float64))
+    assert abs(float(out) - math.log(4)) < 1e-06, 'expected log 4'
+

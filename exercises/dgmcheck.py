@@ -1,0 +1,397 @@
+"""Checks shared by the hidden tests of every exercise set.
+
+``exercises/build.py`` ships this file in every autograder zip (otter's ``autograder_files``); it is
+not in the student folders. A hidden test of a master notebook uses it like this::
+
+    def test_q1_hidden(kl_standard_normal, env):
+        import importlib.util    # loaded afresh from its file: a notebook cannot pre-empt the import
+        spec = importlib.util.spec_from_file_location("dgmcheck", "dgmcheck.py")
+        dgmcheck = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(dgmcheck)
+        c = dgmcheck.Checks(env, kl_standard_normal, public=globals())
+        with c.case("random non-square batch"):
+            out = c.call(kl_standard_normal, mu, logvar)    # fails if it modifies mu or logvar
+            c.close(out, reference_computed_here_in_numpy)
+        c.done()                                            # one AssertionError listing every failed case
+
+What it guards against, since the tests run in the kernel that ran the student's notebook:
+
+* comparison functions replaced from the notebook (``torch.allclose = lambda *a, **k: True``,
+  ``numpy.isclose = ...``): :func:`untampered` fails the test when an attribute of ``torch``,
+  ``numpy``, ``math``, ``builtins`` (or this module) is a function or callable defined in the
+  notebook; the comparisons here use numpy on the answer's values, and the references are
+  computed by the test itself, never by dgmlib or by the student's namespace;
+* answers that call dgmlib where the question asks for plain torch: :func:`uses_dgmlib` inspects
+  the answer's code objects, globals, closures and defaults, and the helpers it calls in turn;
+* in-place changes of the inputs (:meth:`Checks.call` compares them with a copy taken before the
+  call), graphs cut by ``no_grad``/``detach``/``.sample()``/``float()`` (:meth:`Checks.grads`),
+  samplers that re-seed the global generator (:func:`reseeds`), and samplers with the right
+  marginals but the wrong joint structure (:func:`correlation_is_zero`, :func:`chi2_fits`,
+  :func:`ks_fits`: goodness-of-fit tests at a stated significance level, :data:`ALPHA`).
+
+The hidden test also runs the question's public tests (``public=globals()``), so passing the
+hidden test implies passing the public ones.
+"""
+from __future__ import annotations
+
+import ast
+import contextlib
+import functools
+import math
+import sys
+import types
+
+import numpy as np
+import torch
+
+# Every statistical check below uses a fixed seed and this significance level: a correct sampler
+# fails one such check with probability ALPHA over seeds (about 1e-6), a wrong one with a
+# probability near 1 for the sample sizes the tests use.
+ALPHA = 1e-6
+Z_ALPHA = 4.89  # two-sided normal quantile of ALPHA: P(|N(0, 1)| > 4.89) = 1.0e-6
+
+SETUP_MARKER = "# Setup: works locally and on Colab"
+
+
+# ---------------------------------------------------------------- the kernel is not tampered with
+
+def _from_notebook(value) -> bool:
+    """Whether ``value`` is a function or callable object defined in the notebook (``__main__``)."""
+    if isinstance(value, functools.partial):
+        return True
+    for obj in (value, type(value)):
+        if getattr(obj, "__module__", None) == "__main__":
+            return True
+    return False
+
+
+def _namespaces():
+    import torch.nn.functional
+    import torch.testing
+    yield "torch", vars(torch)
+    yield "torch.Tensor", vars(torch.Tensor)
+    for name in ("torch.nn.functional", "torch.testing", "torch.linalg", "torch.special", "numpy",
+                 "numpy.testing", "math", "builtins", "scipy.stats", "scipy.special", __name__):
+        module = sys.modules.get(name)
+        if module is not None:
+            yield name, vars(module)
+    yield f"{__name__}.Checks", vars(Checks)
+
+
+def untampered() -> None:
+    """Fail when the notebook replaced a function of torch, numpy, math, builtins or of this module."""
+    found = [f"{where}.{name}" for where, space in _namespaces() for name, value in list(space.items())
+             if not name.startswith("__") and _from_notebook(value)]
+    if found:
+        raise AssertionError(f"the notebook replaced library functions: {', '.join(sorted(found))}")
+
+
+# ---------------------------------------------------------------- plain torch
+
+def _code_objects(code: types.CodeType):
+    yield code
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _code_objects(const)
+
+
+def _is_dgmlib(value) -> bool:
+    if isinstance(value, types.ModuleType):
+        return value.__name__.split(".")[0] == "dgmlib"
+    for obj in (value, type(value)):
+        module = getattr(obj, "__module__", None)
+        if isinstance(module, str) and module.split(".")[0] == "dgmlib":
+            return True
+    return False
+
+
+def uses_dgmlib(fn, _seen: set | None = None) -> str | None:
+    """How ``fn`` (or a notebook function it refers to) reaches dgmlib, or None if it does not."""
+    seen = set() if _seen is None else _seen
+    if id(fn) in seen:
+        return None
+    seen.add(id(fn))
+    if _is_dgmlib(fn):
+        return f"{getattr(fn, '__qualname__', fn)!s} is dgmlib's own"
+    if isinstance(fn, functools.partial):
+        return uses_dgmlib(fn.func, seen)
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return None
+    glb = getattr(fn, "__globals__", {})
+    related = []
+    for co in _code_objects(code):
+        for name in co.co_names:
+            if name == "dgmlib":
+                return f"{fn.__qualname__} refers to dgmlib"
+            if name in glb:
+                related.append((name, glb[name]))
+        for const in co.co_consts:
+            if isinstance(const, str) and "dgmlib" in const:
+                return f"{fn.__qualname__} names dgmlib in a string"
+    related += [(f"closure {i}", cell.cell_contents) for i, cell in enumerate(fn.__closure__ or ())
+                if _cell_filled(cell)]
+    related += [("a default", v) for v in (fn.__defaults__ or ())]
+    related += [("a default", v) for v in (fn.__kwdefaults__ or {}).values()]
+    for name, value in related:
+        if _is_dgmlib(value):
+            return f"{fn.__qualname__} uses {name}, from dgmlib"
+        if callable(value) and getattr(value, "__module__", None) == "__main__":
+            how = uses_dgmlib(value, seen)  # a helper defined in the notebook: look inside it too
+            if how:
+                return how
+    return None
+
+
+def _cell_filled(cell) -> bool:
+    try:
+        cell.cell_contents
+    except ValueError:
+        return False
+    return True
+
+
+def notebook_uses_dgmlib(env: dict) -> str | None:
+    """For answers that are numbers: the first notebook cell (other than the setup cell) whose code
+    refers to dgmlib, from IPython's input history ``In``."""
+    for source in env.get("In", []) or []:
+        if not isinstance(source, str) or source.lstrip().startswith(SETUP_MARKER):
+            continue
+        lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+        try:
+            tree = ast.parse("\n".join(lines))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Name):
+                names = [node.id]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                names = [node.value]
+            if any("dgmlib" in n for n in names):
+                return source.strip().splitlines()[0][:80]
+    return None
+
+
+# ---------------------------------------------------------------- values
+
+def numpy(x) -> np.ndarray:
+    """The values of a tensor (or number) as a float64 numpy array; fails on anything else."""
+    if isinstance(x, torch.Tensor):
+        return x.detach().cpu().to(torch.float64).numpy()
+    if isinstance(x, (int, float)) and not isinstance(x, bool):
+        return np.asarray(float(x))
+    raise AssertionError(f"expected a tensor or a number, got {type(x).__name__}")
+
+
+def lse(a, axis) -> np.ndarray:
+    """Stable log-sum-exp of a numpy array along ``axis`` (a reference: shifted per slice)."""
+    a = np.asarray(a, dtype=np.float64)
+    m = np.max(a, axis=axis, keepdims=True)
+    return np.squeeze(m, axis=axis) + np.log(np.sum(np.exp(a - m), axis=axis))
+
+
+def log_normal(z, mu, logvar) -> np.ndarray:
+    """log N(z; mu, diag(exp(logvar))) summed over the last axis, numpy, broadcasting."""
+    z, mu, logvar = (np.asarray(t, dtype=np.float64) for t in (z, mu, logvar))
+    return -0.5 * np.sum(np.log(2 * np.pi) + logvar + (z - mu) ** 2 * np.exp(-logvar), axis=-1)
+
+
+def _close(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> tuple[bool, float]:
+    if a.shape != b.shape:
+        return False, math.inf
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        same = np.array_equal(a, b, equal_nan=False)
+        return bool(same), (0.0 if same else math.inf)
+    err = np.abs(a - b)
+    return bool(np.all(err <= atol + rtol * np.abs(b))), float(np.max(err, initial=0.0))
+
+
+def _snapshot(obj):
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().clone()
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_snapshot(o) for o in obj)
+    if isinstance(obj, dict):
+        return {k: _snapshot(v) for k, v in obj.items()}
+    return None
+
+
+def _same(obj, snap) -> bool:
+    if isinstance(obj, torch.Tensor):
+        return obj.shape == snap.shape and np.array_equal(numpy(obj), numpy(snap), equal_nan=True)
+    if isinstance(obj, (list, tuple)):
+        return all(_same(o, s) for o, s in zip(obj, snap))
+    if isinstance(obj, dict):
+        return all(_same(obj[k], snap[k]) for k in snap)
+    return True
+
+
+class Checks:
+    """The checks of one hidden test: run each case, collect the failures, fail once at the end."""
+
+    def __init__(self, env: dict, *answers, public: dict | None = None, plain: bool = True,
+                 number: bool = False):
+        untampered()
+        self.env, self.failures = env, []
+        for answer in answers:
+            if answer is None:
+                raise AssertionError("the answer is not defined (run its cell)")
+            if plain and not number:
+                how = uses_dgmlib(answer)
+                if how:
+                    raise AssertionError(f"the question asks for plain torch, but {how}")
+        if number:
+            where = notebook_uses_dgmlib(env)
+            if where:
+                raise AssertionError(f"the notebook uses dgmlib (in the cell starting {where!r})")
+        if public is not None:
+            self._public(public)
+
+    def _public(self, space: dict) -> None:
+        tests = [v for v in list(space.values()) if type(v).__name__ == "test_case" and not v.hidden]
+        for tc in tests:
+            with self.case(f"public test {tc.test_func.__name__}"):
+                tc.call_func(self.env)
+
+    @contextlib.contextmanager
+    def case(self, label: str):
+        try:
+            yield
+        except Exception as e:  # noqa: BLE001 - every failure of a case is reported, none stops the others
+            self.failures.append(f"{label}: {type(e).__name__}: {str(e)[:300]}")
+
+    def done(self) -> None:
+        untampered()  # the answers ran meanwhile: they must not have replaced anything either
+        if self.failures:
+            raise AssertionError(f"{len(self.failures)} hidden check(s) failed:\n  " + "\n  ".join(self.failures))
+
+    # -- calling and comparing
+
+    @staticmethod
+    def call(fn, *args, **kwargs):
+        """``fn(*args, **kwargs)``, failing if it modified a tensor argument in place."""
+        snaps = _snapshot((args, kwargs))
+        out = fn(*args, **kwargs)
+        if not _same((args, kwargs), snaps):
+            raise AssertionError("the answer modified its input in place")
+        return out
+
+    @staticmethod
+    def close(out, ref, rtol: float = 1e-7, atol: float = 1e-9, dtype=torch.float64) -> None:
+        """``out`` is a tensor of ``ref``'s shape (and of ``dtype`` unless None) with its values."""
+        if not isinstance(out, torch.Tensor):
+            raise AssertionError(f"expected a tensor, got {type(out).__name__}")
+        if dtype is not None and out.dtype != dtype:
+            raise AssertionError(f"expected dtype {dtype}, got {out.dtype}")
+        a, b = numpy(out), np.asarray(ref, dtype=np.float64)
+        ok, err = _close(a, b, rtol, atol)
+        if not ok:
+            raise AssertionError(f"values differ: shape {a.shape} (expected {b.shape}), largest error {err:.3g}"
+                                 f"{'' if np.all(np.isfinite(a)) else ', non-finite values'}")
+
+    @staticmethod
+    def number(out, ref, rtol: float = 1e-9, atol: float = 1e-12, kind=float) -> None:
+        """``out`` is a Python number of type ``kind`` (not a tensor) close to ``ref``."""
+        if not isinstance(out, kind) or isinstance(out, bool):
+            raise AssertionError(f"expected a Python {kind.__name__}, got {type(out).__name__}")
+        ok, err = _close(np.asarray(float(out)), np.asarray(float(ref)), rtol, atol)
+        if not ok:
+            raise AssertionError(f"expected {ref!r}, got {out!r}")
+
+    @staticmethod
+    def scalar(out, ref, rtol: float = 1e-7, atol: float = 1e-9) -> None:
+        """``out`` is a 0-dimensional float64 tensor with the value ``ref``."""
+        Checks.close(out, np.asarray(float(ref)), rtol=rtol, atol=atol)
+
+    @staticmethod
+    def grads(out, inputs: dict, refs: dict | None = None, rtol: float = 1e-7, atol: float = 1e-9) -> dict:
+        """Gradients of ``out.sum()`` with respect to each named input; fails when the graph is cut
+        (no gradient reaches an input), and compares with ``refs`` (name -> numpy array) if given."""
+        if not isinstance(out, torch.Tensor) or not out.requires_grad:
+            raise AssertionError("the result carries no gradient (no_grad, detach, .sample() or float()?)")
+        names = list(inputs)
+        got = torch.autograd.grad(out.sum(), [inputs[n] for n in names], allow_unused=True)
+        result = {}
+        for name, g in zip(names, got):
+            if g is None:
+                raise AssertionError(f"no gradient reaches {name}")
+            result[name] = numpy(g)
+            if refs is not None and name in refs:
+                ok, err = _close(result[name], np.asarray(refs[name], dtype=np.float64), rtol, atol)
+                if not ok:
+                    raise AssertionError(f"wrong gradient with respect to {name} (largest error {err:.3g})")
+        return result
+
+
+# ---------------------------------------------------------------- randomness
+
+def reseeds(draw) -> bool:
+    """Whether ``draw()`` resets torch's global generator (calls ``torch.manual_seed`` inside): the
+    generator's state after the call would then not depend on its state before."""
+    after = []
+    for seed in (11, 12):
+        torch.manual_seed(seed)
+        draw()
+        after.append(torch.rand(4, dtype=torch.float64))
+    return bool(torch.equal(after[0], after[1]))
+
+
+def uses_global_generator(draw) -> bool:
+    """Whether ``draw()`` follows torch's global generator: the same seed gives the same draws, and
+    the next numbers drawn after it differ from those of an untouched generator."""
+    torch.manual_seed(5)
+    a = numpy(draw())
+    torch.manual_seed(5)
+    b = numpy(draw())
+    after = torch.rand(4, dtype=torch.float64)
+    torch.manual_seed(5)
+    untouched = torch.rand(4, dtype=torch.float64)
+    return bool(np.array_equal(a, b)) and not bool(torch.equal(after, untouched))
+
+
+def correlation_is_zero(a, b) -> tuple[bool, float]:
+    """Test of zero correlation between two samples of length n at level ALPHA (|r| sqrt(n) < z)."""
+    a, b = np.asarray(a, dtype=np.float64).ravel(), np.asarray(b, dtype=np.float64).ravel()
+    r = float(np.corrcoef(a, b)[0, 1])
+    return abs(r) * math.sqrt(len(a)) < Z_ALPHA, r
+
+
+def binomial_fits(count, n, p) -> tuple[bool, float]:
+    """Normal-approximation test that ``count`` successes in ``n`` trials have probability ``p``, level ALPHA."""
+    z = (count - n * p) / math.sqrt(n * p * (1 - p))
+    return abs(z) < Z_ALPHA, z
+
+
+def labels_are_independent(labels, probs) -> tuple[bool, float]:
+    """The categories drawn one after the other are independent: consecutive draws agree with
+    probability sum_k p_k^2 (components taken in turn never, one repeated always)."""
+    labels = np.asarray(labels).ravel()
+    same = int(np.sum(labels[1:] == labels[:-1]))
+    return binomial_fits(same, len(labels) - 1, float(np.sum(np.asarray(probs) ** 2)))
+
+
+def chi2_fits(counts, probs) -> tuple[bool, float]:
+    """Pearson's chi-square goodness-of-fit test of category counts against probabilities, level ALPHA."""
+    from scipy import stats
+    counts = np.asarray(counts, dtype=np.float64)
+    expected = np.asarray(probs, dtype=np.float64) * counts.sum()
+    p = float(stats.chisquare(counts, expected).pvalue)
+    return p > ALPHA, p
+
+
+def ks_fits(sample, cdf) -> tuple[bool, float]:
+    """Kolmogorov-Smirnov goodness-of-fit test of a 1-D sample against a CDF, level ALPHA."""
+    from scipy import stats
+    p = float(stats.kstest(np.asarray(sample, dtype=np.float64).ravel(), cdf).pvalue)
+    return p > ALPHA, p
+
+
+def normal_cdf(x, mean=0.0, std=1.0):
+    from scipy import special
+    return 0.5 * special.erfc(-(np.asarray(x) - mean) / (std * math.sqrt(2)))
+

@@ -100,14 +100,15 @@ class Surgery(NamedTuple):
 
 
 @torch.no_grad()
-def aggregate_posterior_log_prob(model: LatentVariableModel, x: Tensor, z: Tensor, chunk: int = 512) -> Tensor:
+def aggregate_posterior_log_prob(model: LatentVariableModel | Any, x: Tensor, z: Tensor, chunk: int = 512) -> Tensor:
     r"""Log-density of the aggregated posterior :math:`q(z) = \frac1N \sum_{i=1}^N q(z|x_i)` of
     the data x at the points z (e.g. a grid for a contour plot), memory bounded by ``chunk``.
 
     Shapes:
         x: [N, D], z: [M, d] -> [M]
     """
-    model.check_input(x, support=False)
+    if isinstance(model, Model):        # anything with an encoder works; a dgmlib model also checks x
+        model.check_input(x, support=False)
     mu, logvar = encoder_stats(model.encoder, x, check_positive_int(chunk, "chunk"))
     return log_mean_normal(z, mu, logvar, chunk)
 

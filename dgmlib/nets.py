@@ -41,12 +41,13 @@ def encoder_stats(encoder: nn.Module, x: Tensor, batch_size: int = 4096) -> tupl
     row of x, computed in batches of ``batch_size`` rows (memory bounded), without gradients.
 
     Shapes:
-        x: [N, D] -> (mu [N, d], logvar [N, d])
+        x: [N, D] -> (mu [N, d], logvar [N, d]) (logvar None for an encoder that returns none)
     """
     if int(batch_size) < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     stats = [encoder(xb) for xb in torch.split(x, int(batch_size))]
-    return torch.cat([s[0] for s in stats]), torch.cat([s[1] for s in stats])
+    logvar = None if stats[0][1] is None else torch.cat([s[1] for s in stats])   # a means-only encoder
+    return torch.cat([s[0] for s in stats]), logvar
 
 
 def mlp(sizes: Sequence[int], activation: str = "relu") -> nn.Sequential:

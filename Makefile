@@ -10,7 +10,7 @@ TORCH_SPEC ?= torch==2.13.0
 WORKERS   ?= 2
 PYTEST    := OMP_NUM_THREADS=1 $(PY) -m pytest -p no:cacheprovider
 
-.PHONY: setup book test test-fast test-float64 test-site exercises tables bench notebooks-tidy clean
+.PHONY: setup book test test-fast test-float64 test-site exercises grade tables bench notebooks-tidy clean
 
 setup: $(VENV)/.installed
 
@@ -59,6 +59,16 @@ test-fast: setup
 ## Regenerate the student notebooks and autograders from the exercise masters.
 exercises: setup
 	$(PY) exercises/build.py
+
+## Grade a folder of submitted notebooks of one set into one CSV, with a time limit per notebook
+## (exercises/README.md): make grade SET=02_elbo SUBMISSIONS=submissions/ [OUT=grades.csv TIMEOUT=300]
+SET         ?= 02_elbo
+SUBMISSIONS ?= submissions
+OUT         ?= grades.csv
+TIMEOUT     ?= 300
+grade: setup
+	$(PY) exercises/build.py exercises/$(SET)/*-master.ipynb
+	OMP_NUM_THREADS=1 $(PY) exercises/grade.py $(SUBMISSIONS) --set $(SET) --out $(OUT) --timeout $(TIMEOUT) --jobs $(WORKERS)
 
 ## Recompute the book's expensive results tables into dgmlib/experiments/results/*.json (about 1 h
 ## on 2 cores) and write them, with the papers' numbers, to the appendix page book/results.md.

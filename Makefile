@@ -27,7 +27,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 ## The chapters run first, two at a time, one CPU thread each (jupyter-cache's parallel executor);
 ## the build then takes their outputs from that cache. The cache is cleared first, so every build
 ## executes every notebook; a chapter that failed there runs again inside the build and fails it.
-CHAPTERS   = $(patsubst %,%.ipynb,$(shell grep -o 'book/[0-9][0-9]_[A-Za-z0-9_]*' _toc.yml))
+CHAPTERS   = $(filter $(wildcard book/*.ipynb),$(patsubst %,%.ipynb,$(shell grep -o 'book/[0-9][0-9]_[A-Za-z0-9_]*' _toc.yml)))
 NB_CACHE  := _build/.jupyter_cache
 book: setup
 	rm -rf $(NB_CACHE) && mkdir -p _build

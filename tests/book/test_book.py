@@ -152,15 +152,11 @@ def test_the_preface_links_the_chapters_in_the_order_of_the_toc():
     assert linked == chapters[:len(linked)], "a chapter of the toc is missing from the preface list"
 
 
-#: Chapters whose visible code has been wrapped to the text column (the others still scroll).
-WRAPPED = [nb for nb in NOTEBOOKS if re.match(r"0[2-9]_", nb.name)]
-
-
 def _code_cells(path):
     return [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
 
 
-@pytest.mark.parametrize("path", WRAPPED, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_visible_code_lines_fit_the_text_column(path):
     for cell in _code_cells(path):
         if {"hide-input", "remove-input", "remove-cell"} & set(cell["metadata"].get("tags", [])):

@@ -93,7 +93,21 @@ def browser():
 # Run in the page after load: wait for MathJax, then report what the checks need.
 INSPECT = r"""
 const done = arguments[arguments.length - 1];
-const ready = (window.MathJax && MathJax.startup && MathJax.startup.promise) || Promise.resolve();
+// MathJax: window.MathJax is first the configuration object; the deferred tex-chtml.js adds
+// startup.promise, which resolves once the page is typeset. On a page that loads MathJax, wait
+// for it (up to 30 s), then, while the page has math and no typeset formula yet, up to 20 s more
+// (a slow CI machine).
+const poll = (done_, limit) => new Promise(resolve => {
+  const start = Date.now();
+  const step = () => (done_() || Date.now() - start > limit) ? resolve() : setTimeout(step, 100);
+  step();
+});
+const hasMathJax = !!document.querySelector("script[src*='mathjax' i]");
+const ready = poll(() => !hasMathJax || (window.MathJax && MathJax.startup && MathJax.startup.promise),
+                   30000)
+  .then(() => window.MathJax && MathJax.startup && MathJax.startup.promise)
+  .then(() => poll(() => !document.querySelector(".math") || document.querySelector("mjx-container"),
+                   20000));
 const images = () => Promise.all([...document.images].map(img => img.complete ? null :
     new Promise(r => { img.onload = img.onerror = r; })));
 // ipywidgets render after their embed script has loaded: wait up to 15 s for every view.

@@ -10,6 +10,8 @@
 * ``autoregressive``: :class:`~dgmlib.models.autoregressive.ARDecoder`,
   :math:`p(x|z) = \\prod_i p(x_i | x_{<i}, z)`;
 * ``linear_gaussian``: :class:`~dgmlib.models.linear_gaussian.LinearGaussian`, the exact oracle;
+* ``semi_supervised``: :class:`~dgmlib.models.semi_supervised.SemiSupervisedVAE` (M2: a label y
+  beside z; labelled and unlabelled bounds, y summed out exactly);
 * ``flow_prior``: :func:`~dgmlib.models.flow_prior.flow_prior_as_posterior_flow` (flow prior = IAF posterior).
 
 Builders by name (``build_vae``, ``from_config``) live in :mod:`dgmlib.builders`.
@@ -20,8 +22,10 @@ from .deep_hierarchical import DeepHierarchicalVAE, LayerTerms, layerwise_elbo, 
 from .flow_prior import flow_prior_as_posterior_flow
 from .hierarchical import HierarchicalVAE
 from .linear_gaussian import LinearGaussian
+from .semi_supervised import SemiSupervisedVAE, marginalize_labels
 from .vae import VAE
 
 __all__ = ["Model", "LatentVariableModel", "Terms", "VAE", "HierarchicalVAE", "ARDecoder",
            "window_mask", "LinearGaussian", "flow_prior_as_posterior_flow",
-           "DeepHierarchicalVAE", "LayerTerms", "layerwise_elbo", "precision_weighted_merge"]
+           "DeepHierarchicalVAE", "LayerTerms", "layerwise_elbo", "precision_weighted_merge",
+           "SemiSupervisedVAE", "marginalize_labels"]

@@ -72,8 +72,15 @@ grade: setup
 
 ## Recompute the book's expensive results tables into dgmlib/experiments/results/*.json (about 1 h
 ## on 2 cores) and write them, with the papers' numbers, to the appendix page book/results.md.
+## DATASET=mnist5k runs the tables that have 784-pixel settings into <name>-mnist5k.json (hours on
+## 2 cores); DATASET=mnist the same on full MNIST (torchvision downloads it: Colab, a GPU machine,
+## with DEVICE=cuda). TABLES=iwae limits the run to some tables.
+DATASET ?=
+DEVICE  ?= cpu
+TABLES  ?=
 tables: setup
-	OMP_NUM_THREADS=1 $(PY) tools/tables.py run --workers $(WORKERS)
+	OMP_NUM_THREADS=1 $(PY) tools/tables.py run $(TABLES) --workers $(WORKERS) --device $(DEVICE) \
+		$(if $(DATASET),--dataset $(DATASET))
 	$(PY) tools/tables.py publish
 
 ## Speed measurements into benchmarks/out/*.md, assembled into the appendix book/performance.md

@@ -66,10 +66,22 @@ def _call(run: Callable, args: tuple, device: str) -> dict[str, Any]:
     return run(*args, device)
 
 
-def run(name: str, quick: bool = False, workers: int = 1, device: str = "cpu") -> Record:
+def file_name(name: str, dataset: str | None = None) -> str:
+    """The result file of experiment ``name`` on ``dataset``: ``<name>.json`` on the default data
+    set (digits), ``<name>-<dataset>.json`` on a variant's."""
+    experiment = spec(name)
+    dataset = experiment.datasets[0] if dataset is None else dataset
+    experiment.settings_for(dataset)   # an unknown data set fails here
+    return f"{name}.json" if dataset == experiment.datasets[0] else f"{name}-{dataset}.json"
+
+
+def run(name: str, quick: bool = False, workers: int = 1, device: str = "cpu",
+        dataset: str | None = None) -> Record:
     """Run experiment ``name`` with its full (or quick) settings.
 
     Arguments:
+        dataset: the data set of the table (default: the experiment's default, the digits);
+            another one must be among the experiment's ``variants`` (e.g. "mnist5k").
         workers: parallel processes (spawned, one torch thread each); 1 runs the tasks here.
         device: where the models train, e.g. "cpu" or "cuda".
     Returns:
@@ -77,7 +89,7 @@ def run(name: str, quick: bool = False, workers: int = 1, device: str = "cpu") -
         wall_seconds and one row per task.
     """
     experiment = spec(name)
-    settings = experiment.quick if quick else experiment.settings
+    settings = experiment.settings_for(dataset, quick=quick)
     tasks = experiment.tasks(settings)
     start = time.perf_counter()
     if workers > 1:
@@ -85,7 +97,7 @@ def run(name: str, quick: bool = False, workers: int = 1, device: str = "cpu") -
             rows = list(pool.map(_call, [experiment.run] * len(tasks), tasks, [device] * len(tasks)))
     else:
         rows = [experiment.run(*t, device) for t in tasks]
-    return {"name": name, "quick": quick, "settings": settings_record(settings),
+    return {"name": name, "quick": quick, "dataset": getattr(settings, "dataset", None), "settings": settings_record(settings),
             "code": code_version(), "device": device, "workers": workers,
             "created": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
             "wall_seconds": round(time.perf_counter() - start, 1), "rows": rows}
@@ -101,24 +113,33 @@ def save(record: Record, path: str | os.PathLike) -> pathlib.Path:
     return path
 
 
-def load(name: str, path: str | os.PathLike | None = None) -> Record:
-    """The result record of experiment ``name``: the committed one, or the file at ``path``."""
-    path = pathlib.Path(path) if path else RESULTS_DIR / f"{name}.json"
+def load(name: str, path: str | os.PathLike | None = None, dataset: str | None = None) -> Record:
+    """The result record of experiment ``name`` (on ``dataset``, default the digits): the committed
+    one, or the file at ``path``."""
+    path = pathlib.Path(path) if path else RESULTS_DIR / file_name(name, dataset)
     if not path.is_file():
+        option = f" --dataset {dataset}" if dataset and dataset != spec(name).datasets[0] else ""
         raise FileNotFoundError(f"no results for {name!r} at {path}; compute them with "
-                                f"`python tools/tables.py run {name}` in the repository "
-                                f"(or `python -m dgmlib.experiments {name} --out <folder>`)")
+                                f"`python tools/tables.py run {name}{option}` in the repository "
+                                f"(or `python -m dgmlib.experiments {name}{option} --out <folder>`)")
     record = json.loads(path.read_text())
     if record.get("name") != name or "rows" not in record:
         raise ValueError(f"{path} does not hold results of experiment {name!r}")
     return record
 
 
-def get(name: str) -> Record:
+def get(name: str, dataset: str | None = None) -> Record:
     """What a chapter shows: in quick mode a fresh quick run of the same code path, otherwise
-    the committed full-mode results."""
+    the committed full-mode results (on ``dataset``, default the digits)."""
     from .. import is_quick
-    return run(name, quick=True) if is_quick() else load(name)
+    return run(name, quick=True, dataset=dataset) if is_quick() else load(name, dataset=dataset)
+
+
+def available(name: str, results: str | os.PathLike | None = None) -> list[str]:
+    """The data sets of experiment ``name`` whose result files exist (in ``results``, default the
+    committed ones), in the experiment's order."""
+    folder = pathlib.Path(results) if results else RESULTS_DIR
+    return [d for d in spec(name).datasets if (folder / file_name(name, d)).is_file()]
 
 
 def table(name: str, record: Record):

@@ -10,12 +10,15 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 #: A result record: the JSON object of a result file (name, quick, settings, code, rows, ...).
 Record = dict[str, Any]
 #: One task's row of a result record.
 Row = dict[str, Any]
+#: How table captions name the data sets.
+DATA_NAMES = {"digits": "binarized 8x8 digits", "mnist5k": "MNIST-5k (5000 real MNIST images, binarized, 784 pixels)",
+              "mnist": "MNIST (binarized, 784 pixels)", "fashion_mnist": "Fashion-MNIST (binarized, 784 pixels)"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,6 +47,8 @@ class Experiment:
             ``run(*task, device)``.
         run: the task runner, returning one row (a JSON-serializable dict).
         table: ``table(record)`` -> (caption, pandas DataFrame) as the book shows it.
+        variants: full settings on other data sets, by data set name (e.g. ``"mnist5k"``): the
+            same table at 784 pixels; each has its own result file ``results/<name>-<dataset>.json``.
     """
     name: str
     title: str
@@ -53,6 +58,26 @@ class Experiment:
     tasks: Callable[[Any], list[tuple]]
     run: Callable[..., Row]
     table: Callable[[Record], tuple[str, Any]]
+    variants: Mapping[str, Settings] = dataclasses.field(default_factory=dict)
+
+    @property
+    def datasets(self) -> tuple[str, ...]:
+        """The data sets this table is computed on: the default settings' (digits), then the
+        variants' (e.g. "mnist5k"; "mnist" where it can be downloaded)."""
+        return (getattr(self.settings, "dataset", "digits"), *self.variants)
+
+    def settings_for(self, dataset: str | None = None, quick: bool = False) -> Settings:
+        """The full (or quick) settings of the table on ``dataset`` (default: the default settings').
+        Quick settings on another data set are the quick ones with that ``dataset``: the same code
+        path, on the variant's data."""
+        default = self.datasets[0]
+        dataset = default if dataset is None else dataset
+        if dataset not in self.datasets:
+            raise ValueError(f"experiment {self.name!r} has no settings for data set {dataset!r}; "
+                             f"choose one of {', '.join(self.datasets)}")
+        if quick:
+            return self.quick if dataset == default else dataclasses.replace(self.quick, dataset=dataset)
+        return self.settings if dataset == default else self.variants[dataset]
 
 
 def settings_record(settings: Settings) -> dict[str, Any]:

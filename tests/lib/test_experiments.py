@@ -130,3 +130,50 @@ def test_iwae_table_pools_the_k1_run_and_sets_papers_beside():
     assert frame.loc[1, "IWAE NLL"] == frame.loc[1, "VAE NLL"] == "16.50 ± 0.71"
     assert frame.loc[5, "VAE NLL"] == "17.50 ± 0.71" and frame.loc[5, "IWAE NLL"] == "16.50 ± 0.71"
     assert frame.loc[5, "paper IWAE NLL"] == 85.54 and "2 seed(s)" in caption
+
+
+@pytest.mark.parametrize("name", experiments.names())
+def test_variants_are_the_same_settings_on_another_data_set_with_their_own_result_file(name):
+    e = experiments.spec(name)
+    assert experiments.file_name(name) == f"{name}.json" == experiments.file_name(name, e.datasets[0])
+    for dataset, settings in e.variants.items():
+        assert type(settings) is type(e.settings) and settings.dataset == dataset != e.datasets[0]
+        assert experiments.file_name(name, dataset) == f"{name}-{dataset}.json"
+        assert e.settings_for(dataset, quick=True) == dataclasses.replace(e.quick, dataset=dataset)
+    with pytest.raises(ValueError, match=f"experiment '{name}' has no settings for data set 'cifar'"):
+        experiments.file_name(name, "cifar")
+
+
+def test_iwae_has_mnist5k_and_full_mnist_settings_with_the_papers_architecture():
+    e = experiments.spec("iwae")
+    assert e.datasets == ("digits", "mnist5k", "mnist")
+    s = e.settings_for("mnist5k")
+    assert (s.z_dim, s.hidden, s.activation, s.ks) == (50, (200, 200), "tanh", (1, 5, 50))
+    assert dataclasses.replace(s, dataset="mnist") == e.settings_for("mnist")
+
+
+def test_a_quick_run_on_mnist5k_trains_at_784_pixels_and_its_file_names_the_data_set(monkeypatch, tmp_path):
+    record = experiments.run("iwae", quick=True, dataset="mnist5k")
+    assert record["dataset"] == record["settings"]["dataset"] == "mnist5k"
+    assert len(record["rows"]) == len(iwae.tasks(iwae.QUICK))
+    # 784 Bernoulli pixels cost far more nats than 64: the digits' NLL is about 20 nats
+    assert all(r["test_nll"] > 100 for r in record["rows"])
+    caption, _ = experiments.table("iwae", record)
+    assert "MNIST-5k" in caption
+    monkeypatch.setattr(experiments, "RESULTS_DIR", tmp_path)
+    with pytest.raises(FileNotFoundError, match="tools/tables.py run iwae --dataset mnist5k"):
+        experiments.load("iwae", dataset="mnist5k")
+    experiments.save(record, tmp_path / experiments.file_name("iwae", "mnist5k"))
+    assert experiments.available("iwae") == ["mnist5k"]
+    assert experiments.load("iwae", dataset="mnist5k") == record
+
+
+@pytest.mark.parametrize("name, dataset", [(n, d) for n in experiments.names()
+                                           for d in experiments.spec(n).variants])
+def test_committed_variant_results_match_their_settings(name, dataset):
+    if dataset not in experiments.available(name):
+        pytest.skip(f"no committed {name} table on {dataset} (make tables DATASET={dataset})")
+    record = experiments.load(name, dataset=dataset)
+    e = experiments.spec(name)
+    assert record["settings"] == experiments.settings_record(e.settings_for(dataset)) and not record["quick"]
+    assert len(record["rows"]) == len(e.tasks(e.settings_for(dataset)))

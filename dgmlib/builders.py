@@ -25,6 +25,7 @@ from .dequantization import build_dequantized_flow
 from .likelihoods import LIKELIHOODS
 from .models import ARDecoder, HierarchicalVAE, Model, VAE
 from .models.deep_hierarchical import DeepHierarchicalVAE
+from .models.semi_supervised import SemiSupervisedVAE
 from .nets import ConvDecoder28, ConvEncoder28, mlp_decoder, mlp_encoder
 from .priors import PRIORS
 from .registry import Registry
@@ -128,6 +129,7 @@ def build_vae(x_dim: int, z_dim: int, hidden: Sequence[int] = (256, 256), arch: 
 MODELS.register("hierarchical_vae")(HierarchicalVAE)
 MODELS.register("dequantized_flow")(build_dequantized_flow)
 MODELS.register("deep_hierarchical_vae")(DeepHierarchicalVAE)
+MODELS.register("semi_supervised_vae")(SemiSupervisedVAE)
 
 #: Every registry, by kind.
 REGISTRIES: dict[str, Registry] = {"likelihood": LIKELIHOODS, "prior": PRIORS, "network": NETWORKS,

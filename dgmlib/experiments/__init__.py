@@ -11,7 +11,8 @@ shows the committed numbers. The library only reads the committed files: ``tools
 the repository recomputes them (stamping the git commit) and writes the appendix page.
 
 Each experiment module (:mod:`~dgmlib.experiments.iwae`, ``surgery``, ``flows``, ``dequantization``,
-``priors``, ``collapse``, ``disentanglement``) has the same names: a settings dataclass derived from
+``priors``, ``collapse``, ``disentanglement``, ``gaps``, ``hierarchical``, ``semisupervised``) has
+the same names: a settings dataclass derived from
 :class:`~dgmlib.experiments.base.Settings`, ``QUICK`` (its quick settings), ``PAPER`` (the papers'
 numbers, where comparable), ``tasks(settings)``, ``run_task(settings, ..., device)``,
 ``table(record)`` and ``EXPERIMENT``, its :class:`~dgmlib.experiments.base.Experiment`. Each
@@ -28,7 +29,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable
 
-from . import collapse, dequantization, disentanglement, flows, gaps, hierarchical, iwae, priors, surgery
+from . import (collapse, dequantization, disentanglement, flows, gaps, hierarchical, iwae, priors,
+               semisupervised, surgery)
 from .base import Experiment, Record, Settings, mean_std, settings_record
 
 #: The folder of the committed result files (package data), or $DGMLIB_RESULTS_DIR when set.
@@ -37,7 +39,8 @@ RESULTS_DIR = pathlib.Path(os.environ.get("DGMLIB_RESULTS_DIR")
 
 #: Every experiment with a committed results table, in the order of the chapters.
 EXPERIMENTS: dict[str, Experiment] = {m.EXPERIMENT.name: m.EXPERIMENT for m in (
-    iwae, surgery, flows, dequantization, priors, collapse, disentanglement, gaps, hierarchical)}
+    iwae, surgery, flows, dequantization, priors, collapse, disentanglement, gaps, hierarchical,
+    semisupervised)}
 
 
 def names() -> list[str]:

@@ -102,6 +102,8 @@ class SemiSupervisedVAE(Model):
         self.classifier = mlp([x_dim, *hidden, n_classes])
         self.encoder = mlp_encoder(x_dim + n_classes, hidden, z_dim)
         self.decoder = mlp([z_dim + n_classes, *hidden, x_dim])
+        self.config = {"model": "semi_supervised_vae", "x_dim": self.x_dim, "n_classes": self.n_classes,
+                       "z_dim": self.z_dim, "hidden": [int(h) for h in hidden]}
 
     # ---- inputs -------------------------------------------------------------------------------
     def _check_x(self, x: Tensor, name: str = "x") -> Tensor:

@@ -94,6 +94,7 @@ def _small(kind: str):
     return {"vae": dict(x_dim=6, z_dim=2, hidden=[8]),
             "hierarchical_vae": dict(x_dim=6, z1_dim=2, z2_dim=2, hidden=[8], prior="vampprior", prior_components=3),
             "deep_hierarchical_vae": dict(x_dim=6, z_dims=[3, 2], hidden=[8]),
+            "semi_supervised_vae": dict(x_dim=6, n_classes=3, z_dim=2, hidden=[8]),
             "dequantized_flow": dict(dim=4, levels=5, dequantization="variational", layers=1, hidden=[4],
                                      deq_layers=1, deq_hidden=[4])}[kind]
 
@@ -101,7 +102,8 @@ def _small(kind: str):
 VARIANTS = [("vae", {}), ("vae", dict(flow="iaf", flow_length=2, prior="flow")),
             ("vae", dict(prior="mog", prior_components=3)), ("vae", dict(decoder="autoregressive", ar_hidden=2)),
             ("hierarchical_vae", {}), ("dequantized_flow", {}),
-            ("deep_hierarchical_vae", {}), ("deep_hierarchical_vae", dict(inference="bottom_up"))]
+            ("deep_hierarchical_vae", {}), ("deep_hierarchical_vae", dict(inference="bottom_up")),
+            ("semi_supervised_vae", {})]
 
 
 def _data(kind: str, n: int = 5) -> torch.Tensor:

@@ -18,7 +18,7 @@ def quick(name: str) -> dict:
 
 def test_the_registry_holds_the_seven_tables_each_with_the_same_module_names():
     assert experiments.names() == sorted(["iwae", "surgery", "flows", "priors", "collapse", "disentanglement",
-                                          "dequantization", "gaps", "hierarchical"])
+                                          "dequantization", "gaps", "hierarchical", "semisupervised"])
     for name in experiments.names():
         e = experiments.spec(name)
         module = getattr(experiments, name)

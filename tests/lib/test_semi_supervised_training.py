@@ -1,0 +1,71 @@
+"""Training with few labels (dgmlib.semi_supervised): the labelled subset, M2's training loop, the
+baseline classifier and the accuracy, against values known in advance."""
+import pytest
+import torch
+
+from dgmlib.models import SemiSupervisedVAE
+from dgmlib.semi_supervised import accuracy, fit_classifier, fit_semi_supervised, labelled_subset
+
+
+def test_the_labelled_subset_has_exactly_per_class_distinct_points_of_every_class():
+    labels = torch.arange(5).repeat(20)[torch.randperm(100, generator=torch.Generator().manual_seed(3))]
+    idx = labelled_subset(labels, 7, seed=1)
+    assert len(idx) == 35 and len(set(idx.tolist())) == 35
+    assert torch.equal(torch.bincount(labels[idx]), torch.full((5,), 7))
+    assert torch.equal(idx, labelled_subset(labels, 7, seed=1))            # the seed fixes the draw
+    assert not torch.equal(idx, labelled_subset(labels, 7, seed=2))
+    assert set(labelled_subset(labels, 20).tolist()) == set(range(100))    # all of them
+
+
+def test_a_class_with_too_few_points_or_float_labels_give_clear_errors():
+    labels = torch.tensor([0, 0, 0, 1])
+    with pytest.raises(ValueError, match="class 1 has only 1 points, fewer than per_class = 2"):
+        labelled_subset(labels, 2)
+    with pytest.raises(ValueError, match="int64"):
+        labelled_subset(labels.float(), 1)
+
+
+def _two_blobs(n, device, dtype, seed=0):
+    """Two classes of 12-pixel binary images: class c lights pixels 6c..6c+5 with probability 0.9."""
+    g = torch.Generator().manual_seed(seed)
+    y = torch.arange(2).repeat(n // 2)
+    p = torch.full((n, 12), 0.1)
+    p[y == 0, :6], p[y == 1, 6:] = 0.9, 0.9
+    return torch.bernoulli(p, generator=g).to(device=device, dtype=dtype), y.to(device)
+
+
+def test_fit_classifier_separates_two_separable_classes_from_their_labels(device, dtype):
+    x, y = _two_blobs(40, device, dtype)
+    x_test, y_test = _two_blobs(200, device, dtype, seed=1)
+    net = fit_classifier(x, y, 2, hidden=(16,), epochs=100, lr=1e-2, batch_size=20)
+    assert next(net.parameters()).dtype == dtype
+    assert accuracy(net(x_test).argmax(-1), y_test) > 0.95
+
+
+def test_m2_learns_to_classify_from_ten_labels_and_its_loss_falls(device, dtype):
+    """Five labelled points per class beside 200 unlabelled ones."""
+    x_u, y_u = _two_blobs(200, device, dtype)
+    idx = labelled_subset(y_u, 5, seed=0)
+    torch.manual_seed(0)
+    model = SemiSupervisedVAE(12, 2, z_dim=2, hidden=(16,)).to(device=device, dtype=dtype)
+    losses = fit_semi_supervised(model, x_u[idx], y_u[idx], x_u, epochs=30, alpha=10.0, batch_size=50, lr=1e-2)
+    assert len(losses) == 30 and losses[-1] < losses[0] - 1.0
+    x_test, y_test = _two_blobs(200, device, dtype, seed=1)
+    assert accuracy(model.predict(x_test), y_test) > 0.9
+
+
+def test_m2_training_refuses_bad_labels_and_mismatched_batches(device, dtype):
+    x, y = _two_blobs(10, device, dtype)
+    model = SemiSupervisedVAE(12, 2, z_dim=2, hidden=(8,)).to(device=device, dtype=dtype)
+    with pytest.raises(ValueError, match=r"y_l must lie in 0..1, found 5 labels outside, e.g. 2"):
+        fit_semi_supervised(model, x, y + 1, x, epochs=1, alpha=1.0)
+    with pytest.raises(ValueError, match="-1"):
+        fit_semi_supervised(model, x, torch.full_like(y, -1), x, epochs=1, alpha=1.0)
+    with pytest.raises(ValueError, match=r"one label per image \(10 images\), got shape \(5,\)"):
+        fit_semi_supervised(model, x, y[:5], x, epochs=1, alpha=1.0)
+
+
+def test_accuracy_counts_equal_predictions_and_refuses_mismatched_shapes():
+    assert accuracy(torch.tensor([0, 1, 2, 2]), torch.tensor([0, 1, 1, 2])) == 0.75
+    with pytest.raises(ValueError, match="both be"):
+        accuracy(torch.tensor([0, 1]), torch.tensor([0, 1, 2]))

@@ -4,8 +4,8 @@ The semi-supervised VAE M2 (:class:`~dgmlib.models.semi_supervised.SemiSupervise
 on the objective :math:`\mathcal J^\alpha` (its ``loss``): every unlabelled batch :math:`x_u` is
 paired with a batch :math:`(x_l, y_l)` drawn from the few labelled points, so each step sees both
 terms. The baseline it is compared with is the same classifier network :math:`q(y|x)` trained by
-cross-entropy on the labelled points alone (:func:`fit_classifier`): what the unlabelled images add
-is the difference between the two accuracies.
+cross-entropy on the labelled points alone (:func:`~dgmlib.semi_supervised.fit_classifier`): what
+the unlabelled images add is the difference between the two accuracies.
 """
 from __future__ import annotations
 

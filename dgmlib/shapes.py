@@ -166,3 +166,18 @@ def _check_factors(factors: Tensor) -> None:
 
 __all__ = ["Shapes", "load_shapes", "render", "centroids", "sample_factors", "all_factors",
            "FACTOR_NAMES", "FACTOR_SIZES", "SHAPE_NAMES", "SCALES", "POSITIONS", "SIZE"]
+
+
+def pose(factors: Tensor, dtype: torch.dtype | None = None) -> Tensor:
+    """The shape's geometry in pixels, (half-width r, centre x, centre y), from its factor indices:
+    the continuous second modality of the cross-modal chapter (the analogue of a hand's joint
+    positions beside its image; the shape type stays in the image only).
+
+    Shapes:
+        factors: [N, 4] int64 -> [N, 3] float (on the factors' device)
+    """
+    _check_factors(factors)
+    dtype = dtype or torch.get_default_dtype()
+    scales = torch.tensor(SCALES, dtype=dtype, device=factors.device)
+    positions = torch.tensor(POSITIONS, dtype=dtype, device=factors.device)
+    return torch.stack([scales[factors[:, 1]], positions[factors[:, 2]], positions[factors[:, 3]]], 1)

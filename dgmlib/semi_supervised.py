@@ -82,6 +82,41 @@ def fit_semi_supervised(model: SemiSupervisedVAE, x_l: Tensor, y_l: Tensor, x_u:
     return losses
 
 
+def fit_conditional(model: SemiSupervisedVAE, x: Tensor, y: Tensor, epochs: int, batch_size: int = 100,
+                    lr: float = 1e-3, seed: int = 0, K: int = 1) -> list[float]:
+    r"""Train the conditional VAE inside M2 on fully labelled data: maximize the labelled bound
+    :math:`\mathcal L(x, y) = \text{ELBO of } \log p(x \mid y) + \log p(y)` alone (the encoder
+    :math:`q(z|x,y)` and decoder :math:`p(x|y,z)`; the classifier is not trained), with Adam.
+
+    Shapes:
+        x: [N, D] binary, y: [N] int64
+    Returns:
+        the mean negative labelled bound of every epoch (nats per data point).
+    """
+    epochs = validation.check_positive_int(epochs, "epochs")
+    model.check_input(x, "x")
+    y = check_labels(y, model.n_classes, len(x))
+    g = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    opt = torch.optim.Adam([p for n, p in model.named_parameters() if not n.startswith("classifier.")], lr=lr)
+    losses = []
+    model.train()
+    for epoch in range(epochs):
+        total = 0.0
+        for rows in torch.randperm(len(x), generator=g).to(x.device).split(batch_size):
+            loss = -model.labelled_elbo(x[rows], y[rows], K=K).mean()
+            if not torch.isfinite(loss):
+                raise ValueError(f"the conditional VAE's loss is {loss.item()} at epoch {epoch}: lower the "
+                                 f"learning rate ({lr})")
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(rows)
+        losses.append(total / len(x))
+    model.eval()
+    return losses
+
+
 def fit_classifier(x_l: Tensor, y_l: Tensor, n_classes: int, hidden: Sequence[int] = (256,), epochs: int = 200,
                    lr: float = 1e-3, batch_size: int = 100, weight_decay: float = 0.0, seed: int = 0) -> nn.Module:
     """The baseline: an MLP classifier ``x_dim -> hidden... -> n_classes`` (M2's classifier network)

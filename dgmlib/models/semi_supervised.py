@@ -195,6 +195,21 @@ class SemiSupervisedVAE(Model):
         log_w = bernoulli_log_prob(xs, logits) + self.log_prior_y() + log_pz - log_qz
         return torch.logsumexp(log_w.view(K, C, B), dim=1)
 
+    def encode(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+        """Mean and log-variance of q(z | x, y).  [B, x_dim], [B] -> ([B, z_dim], [B, z_dim])"""
+        self.check_input(x, "x", support=False)
+        y = check_labels(y, self.n_classes, len(x))
+        return self.encoder(torch.cat([x, self._one_hot(y, x)], -1))
+
+    @torch.no_grad()
+    def decode_means(self, z: Tensor, y: Tensor) -> Tensor:
+        """The decoder's pixel probabilities sigma(logits(y, z)): with z from one image and other
+        labels y, the same style drawn as other classes.  [B, z_dim], [B] -> [B, x_dim]"""
+        if z.dim() != 2 or z.shape[1] != self.z_dim:
+            raise ValueError(f"z must be [batch, {self.z_dim}], got shape {tuple(z.shape)}")
+        y = check_labels(y, self.n_classes, len(z))
+        return torch.sigmoid(self.decoder(torch.cat([z, self._one_hot(y.to(z.device), z)], -1)))
+
     @torch.no_grad()
     def predict(self, x: Tensor) -> Tensor:
         """argmax_y q(y | x).  [B, x_dim] -> [B] int64"""

@@ -69,3 +69,32 @@ def test_accuracy_counts_equal_predictions_and_refuses_mismatched_shapes():
     assert accuracy(torch.tensor([0, 1, 2, 2]), torch.tensor([0, 1, 1, 2])) == 0.75
     with pytest.raises(ValueError, match="both be"):
         accuracy(torch.tensor([0, 1]), torch.tensor([0, 1, 2]))
+
+
+def test_the_conditional_vae_trains_the_labelled_bound_and_leaves_the_classifier_alone(device, dtype):
+    from dgmlib.semi_supervised import fit_conditional
+    x, y = _two_blobs(100, device, dtype)
+    torch.manual_seed(0)
+    model = SemiSupervisedVAE(12, 2, z_dim=2, hidden=(16,)).to(device=device, dtype=dtype)
+    classifier = {k: v.clone() for k, v in model.classifier.state_dict().items()}
+    losses = fit_conditional(model, x, y, epochs=20, batch_size=25, lr=1e-2)
+    assert losses[-1] < losses[0] - 1.0
+    assert all(torch.equal(v, model.classifier.state_dict()[k]) for k, v in classifier.items())
+
+
+def test_decode_means_at_the_posterior_mean_gives_the_labelled_bounds_reconstruction(device, dtype):
+    """With eps = 0 the labelled bound is log p(x | y, mu) + log p(y) - KL: its first term is the
+    Bernoulli log-likelihood of x under decode_means(mu, y)."""
+    from dgmlib.distributions import kl_normal
+    x, y = _two_blobs(8, device, dtype)
+    torch.manual_seed(0)
+    model = SemiSupervisedVAE(12, 2, z_dim=2, hidden=(16,)).to(device=device, dtype=dtype)
+    with torch.no_grad():
+        mu, logvar = model.encode(x, y)
+        p = model.decode_means(mu, y)
+        bound = model.labelled_elbo(x, y, eps=torch.zeros(1, 8, 2, dtype=dtype, device=device))
+    recon = (x * p.log() + (1 - x) * (1 - p).log()).sum(-1)
+    tol = 1e-9 if dtype == torch.float64 else 1e-4
+    torch.testing.assert_close(bound, recon + model.log_prior_y() - kl_normal(mu, logvar), rtol=0, atol=tol)
+    with pytest.raises(ValueError, match=r"z must be \[batch, 2\]"):
+        model.decode_means(mu[:, :1], y)

@@ -27,12 +27,33 @@ def test_the_page_has_one_section_per_experiment_in_chapter_order():
 def test_run_stamps_the_commit_and_saves_where_told(monkeypatch, tmp_path):
     import dgmlib.experiments as experiments
     run = experiments.run
-    monkeypatch.setattr(experiments, "run", lambda name, workers, device: run(name, quick=True))
+    monkeypatch.setattr(experiments, "run", lambda name, workers, device, dataset=None:
+                        run(name, quick=True, dataset=dataset))
     [path] = tables.run(["surgery"], out=tmp_path)
     record = experiments.load("surgery", path)
     if (ROOT / ".git").exists():
         assert len(record["code"]["commit"]) == 40 and isinstance(record["code"]["dgmlib_dirty"], bool)
     assert record["code"]["dgmlib"] and path == tmp_path / "surgery.json"
+
+
+def test_a_variant_run_is_saved_under_its_data_set_and_published_beside_the_digits(monkeypatch, tmp_path):
+    import dgmlib.experiments as experiments
+    run = experiments.run
+    monkeypatch.setattr(experiments, "run", lambda name, workers, device, dataset=None:
+                        run(name, quick=True, dataset=dataset))
+    [path] = tables.run(["iwae"], out=tmp_path, dataset="mnist5k")
+    assert path == tmp_path / "iwae-mnist5k.json"
+    tables.run(["iwae"], out=tmp_path)
+    page = tables.publish(tmp_path / "results.md", results=tmp_path).read_text()
+    assert page.count("## IWAE vs VAE") == 1 + 2             # the section and its two data sets
+    assert "### IWAE vs VAE (Burda et al., 2016): MNIST-5k (784 pixels)" in page
+    assert page.index(": 8x8 digits") < page.index(": MNIST-5k")
+
+
+def test_an_unknown_data_set_fails_before_any_run(monkeypatch):
+    monkeypatch.setattr(tables, "run", lambda *a, **k: pytest.fail("ran"))
+    with pytest.raises(ValueError, match="experiment 'surgery' has no settings for data set 'mnist5k'"):
+        tables.main(["run", "surgery", "--dataset", "mnist5k"])
 
 
 def test_an_unknown_name_fails_before_any_run(monkeypatch):

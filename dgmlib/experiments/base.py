@@ -19,6 +19,8 @@ Row = dict[str, Any]
 #: How table captions name the data sets.
 DATA_NAMES = {"digits": "binarized 8x8 digits", "mnist5k": "MNIST-5k (5000 real MNIST images, binarized, 784 pixels)",
               "mnist": "MNIST (binarized, 784 pixels)", "fashion_mnist": "Fashion-MNIST (binarized, 784 pixels)"}
+#: Short names of the data sets, for table rows.
+SHORT_NAMES = {"digits": "8x8 digits", "mnist5k": "MNIST-5k", "mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
 
 
 @dataclasses.dataclass(frozen=True)

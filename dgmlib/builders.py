@@ -25,6 +25,7 @@ from .dequantization import build_dequantized_flow
 from .likelihoods import LIKELIHOODS
 from .models import ARDecoder, HierarchicalVAE, Model, VAE
 from .models.deep_hierarchical import DeepHierarchicalVAE
+from .models.pixelcnn import PixelCNNDecoder, image_shape
 from .models.semi_supervised import SemiSupervisedVAE
 from .nets import ConvDecoder28, ConvEncoder28, mlp_decoder, mlp_encoder
 from .priors import PRIORS
@@ -81,7 +82,8 @@ MODELS = Registry("model")
 def build_vae(x_dim: int, z_dim: int, hidden: Sequence[int] = (256, 256), arch: str = "mlp",
               activation: str = "relu", likelihood: str = "bernoulli", flow: str | None = None,
               flow_length: int = 4, prior: str = "standard", prior_components: int = 50,
-              decoder: str = "factorized", ar_hidden: int = 32, window: int | None = None) -> VAE:
+              decoder: str = "factorized", ar_hidden: int = 32, window: int | None = None,
+              pixelcnn_layers: int = 3, pixelcnn_channels: int = 32) -> VAE:
     """A VAE (by default with a standard normal prior), rebuilt by the same call from its ``config``.
 
     Arguments:
@@ -96,8 +98,10 @@ def build_vae(x_dim: int, z_dim: int, hidden: Sequence[int] = (256, 256), arch: 
         prior: a :data:`~dgmlib.priors.PRIORS` name: "standard", "mog" (mixture of Gaussians),
             "vampprior" (pseudo-inputs in [0, 1], through this encoder) or "flow" (MAF layers).
         prior_components: K of the mixture or the VampPrior.
-        decoder: "factorized" (the architecture's decoder) or "autoregressive"
-            (:class:`~dgmlib.models.ARDecoder` with ``ar_hidden`` units per pixel and ``window``).
+        decoder: "factorized" (the architecture's decoder), "autoregressive"
+            (:class:`~dgmlib.models.ARDecoder` with ``ar_hidden`` units per pixel and ``window``)
+            or "pixelcnn" (:class:`~dgmlib.models.pixelcnn.PixelCNNDecoder` on square images, with
+            ``pixelcnn_layers`` masked layers of ``pixelcnn_channels`` maps).
     Example:
         >>> build_vae(64, 2, hidden=(32,), prior="mog", prior_components=5).config["prior"]
         'mog'
@@ -108,15 +112,21 @@ def build_vae(x_dim: int, z_dim: int, hidden: Sequence[int] = (256, 256), arch: 
         config.update(flow=flow, flow_length=int(flow_length))
     if prior != "standard":
         config.update(prior=prior, prior_components=int(prior_components))
-    if decoder != "factorized":
+    if decoder == "autoregressive":
         config.update(decoder=decoder, ar_hidden=int(ar_hidden), window=window)
+    elif decoder == "pixelcnn":
+        config.update(decoder=decoder, pixelcnn_layers=int(pixelcnn_layers), pixelcnn_channels=int(pixelcnn_channels))
     enc, dec = NETWORKS.build(arch, x_dim=x_dim, z_dim=z_dim, hidden=hidden, activation=activation)
     if decoder == "autoregressive":
         if likelihood != "bernoulli":
             raise ValueError("the autoregressive decoder models binary pixels: use likelihood='bernoulli'")
         dec = ARDecoder(x_dim, z_dim, hidden=ar_hidden, window=window)
+    elif decoder == "pixelcnn":
+        if likelihood != "bernoulli":
+            raise ValueError("the PixelCNN decoder models binary pixels: use likelihood='bernoulli'")
+        dec = PixelCNNDecoder(image_shape(x_dim), z_dim, channels=pixelcnn_channels, layers=pixelcnn_layers)
     elif decoder != "factorized":
-        raise ValueError(f"unknown decoder {decoder!r}; choose 'factorized' or 'autoregressive'")
+        raise ValueError(f"unknown decoder {decoder!r}; choose 'factorized', 'autoregressive' or 'pixelcnn'")
     p_z = PRIORS.build(prior, z_dim=z_dim, encoder=enc, x_dim=x_dim, components=prior_components)
     if flow is None:
         return VAE(enc, dec, p_z, likelihood, config=config, x_dim=x_dim)

@@ -34,8 +34,8 @@ def markdown_table(frame) -> str:
     return "\n".join(lines)
 
 
-def results_runs(name: str, keys: Sequence[str],
-                 expected: Callable[[dict[str, Any]], set[tuple]]) -> tuple[dict[str, Any], dict[str, Any], Any]:
+def results_runs(name: str, keys: Sequence[str], expected: Callable[[dict[str, Any]], set[tuple]],
+                 dataset: str | None = None) -> tuple[dict[str, Any], dict[str, Any], Any]:
     """A chapter's results record (:func:`dgmlib.experiments.get`: the committed file, or a quick
     rerun in quick mode), its rows as a DataFrame, checked to hold exactly the expected runs.
 
@@ -43,6 +43,7 @@ def results_runs(name: str, keys: Sequence[str],
         name: the experiment, e.g. "iwae".
         keys: the row columns that identify a run, e.g. ("objective", "k", "seed").
         expected: settings -> the set of key tuples the table must hold.
+        dataset: the table's data set (default: the digits), e.g. "mnist5k".
     Returns:
         (record, settings, runs DataFrame); prints one line with the runs and their provenance.
     Raises:
@@ -51,13 +52,14 @@ def results_runs(name: str, keys: Sequence[str],
     import pandas as pd
 
     from . import experiments
-    record = experiments.get(name)
+    record = experiments.get(name, dataset=dataset)
     settings, runs = record["settings"], pd.DataFrame(record["rows"])
     found, want = set(zip(*(runs[k] for k in keys))), expected(settings)
     assert found == want, (f"results {name!r} are incomplete: missing {sorted(want - found)}, "
                            f"unexpected {sorted(found - want)}")
     code = record.get("code", {})
     origin = "quick rerun" if record.get("quick") else f"committed, computed {record.get('created')}"
-    print(f"checked: results {name!r} complete, {len(runs)} runs, seeds {settings.get('seeds')} "
+    where = f" on {dataset}" if dataset else ""
+    print(f"checked: results {name!r}{where} complete, {len(runs)} runs, seeds {settings.get('seeds')} "
           f"({origin}; dgmlib {code.get('dgmlib')}, commit {str(code.get('commit', '?'))[:8]})")
     return record, settings, runs

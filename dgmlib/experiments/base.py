@@ -51,6 +51,7 @@ class Experiment:
         table: ``table(record)`` -> (caption, pandas DataFrame) as the book shows it.
         variants: full settings on other data sets, by data set name (e.g. ``"mnist5k"``): the
             same table at 784 pixels; each has its own result file ``results/<name>-<dataset>.json``.
+        quick_variants: quick settings of a variant where the derived ones would be too slow.
     """
     name: str
     title: str
@@ -61,6 +62,7 @@ class Experiment:
     run: Callable[..., Row]
     table: Callable[[Record], tuple[str, Any]]
     variants: Mapping[str, Settings] = dataclasses.field(default_factory=dict)
+    quick_variants: Mapping[str, Settings] = dataclasses.field(default_factory=dict)
 
     @property
     def datasets(self) -> tuple[str, ...]:
@@ -70,15 +72,21 @@ class Experiment:
 
     def settings_for(self, dataset: str | None = None, quick: bool = False) -> Settings:
         """The full (or quick) settings of the table on ``dataset`` (default: the default settings').
-        Quick settings on another data set are the quick ones with that ``dataset``: the same code
-        path, on the variant's data."""
+        Quick settings on another data set are ``quick_variants[dataset]`` where given, else the
+        quick ones with that ``dataset`` (in the variant's settings class, whose extra fields keep
+        their defaults): the same code path, on the variant's data."""
         default = self.datasets[0]
         dataset = default if dataset is None else dataset
         if dataset not in self.datasets:
             raise ValueError(f"experiment {self.name!r} has no settings for data set {dataset!r}; "
                              f"choose one of {', '.join(self.datasets)}")
         if quick:
-            return self.quick if dataset == default else dataclasses.replace(self.quick, dataset=dataset)
+            if dataset == default:
+                return self.quick
+            if dataset in self.quick_variants:
+                return self.quick_variants[dataset]
+            kind = type(self.variants[dataset])   # a variant's own settings class keeps its extra fields
+            return kind(**{**dataclasses.asdict(self.quick), "dataset": dataset})
         return self.settings if dataset == default else self.variants[dataset]
 
 

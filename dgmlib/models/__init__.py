@@ -9,6 +9,8 @@
   bottom-up or top-down inference);
 * ``autoregressive``: :class:`~dgmlib.models.autoregressive.ARDecoder`,
   :math:`p(x|z) = \\prod_i p(x_i | x_{<i}, z)`;
+* ``pixelcnn``: :class:`~dgmlib.models.pixelcnn.PixelCNNDecoder`, masked convolutions on 28x28
+  images conditioned on z (PixelVAE);
 * ``linear_gaussian``: :class:`~dgmlib.models.linear_gaussian.LinearGaussian`, the exact oracle;
 * ``semi_supervised``: :class:`~dgmlib.models.semi_supervised.SemiSupervisedVAE` (M2: a label y
   beside z; labelled and unlabelled bounds, y summed out exactly);
@@ -25,6 +27,7 @@ from .deep_hierarchical import DeepHierarchicalVAE, LayerTerms, layerwise_elbo, 
 from .flow_prior import flow_prior_as_posterior_flow
 from .hierarchical import HierarchicalVAE
 from .linear_gaussian import LinearGaussian
+from .pixelcnn import MaskedConv2d, PixelCNNDecoder
 from .semi_supervised import SemiSupervisedVAE, marginalize_labels
 from .vae import VAE
 
@@ -32,4 +35,4 @@ __all__ = ["Model", "LatentVariableModel", "Terms", "VAE", "HierarchicalVAE", "A
            "window_mask", "LinearGaussian", "flow_prior_as_posterior_flow",
            "DeepHierarchicalVAE", "LayerTerms", "layerwise_elbo", "precision_weighted_merge",
            "SemiSupervisedVAE", "marginalize_labels", "CrossModalVAE", "fit_cross_modal", "fit_direct",
-           "prediction_error"]
+           "prediction_error", "PixelCNNDecoder", "MaskedConv2d"]

@@ -101,16 +101,17 @@ def _small(kind: str):
 
 VARIANTS = [("vae", {}), ("vae", dict(flow="iaf", flow_length=2, prior="flow")),
             ("vae", dict(prior="mog", prior_components=3)), ("vae", dict(decoder="autoregressive", ar_hidden=2)),
+            ("vae", dict(x_dim=16, decoder="pixelcnn", pixelcnn_layers=2, pixelcnn_channels=4)),
             ("hierarchical_vae", {}), ("dequantized_flow", {}),
             ("deep_hierarchical_vae", {}), ("deep_hierarchical_vae", dict(inference="bottom_up")),
             ("semi_supervised_vae", {})]
 
 
-def _data(kind: str, n: int = 5) -> torch.Tensor:
+def _data(kind: str, n: int = 5, dim: int = 6) -> torch.Tensor:
     g = torch.Generator().manual_seed(0)
     if kind == "dequantized_flow":
         return torch.randint(0, 5, (n, 4), generator=g).to(torch.get_default_dtype()) / 4
-    return torch.randint(0, 2, (n, 6), generator=g).to(torch.get_default_dtype())
+    return torch.randint(0, 2, (n, dim), generator=g).to(torch.get_default_dtype())
 
 
 def test_every_model_kind_is_covered_by_the_round_trip_test():
@@ -120,7 +121,7 @@ def test_every_model_kind_is_covered_by_the_round_trip_test():
 @pytest.mark.parametrize("kind, extra", VARIANTS, ids=[f"{k}-{'-'.join(e) or 'default'}" for k, e in VARIANTS])
 def test_every_saveable_model_kind_round_trips_through_save_and_load(tmp_path, kind, extra, dtype):
     torch.manual_seed(0)
-    model = MODELS.build(kind, **_small(kind), **extra).to(dtype)
+    model = MODELS.build(kind, **{**_small(kind), **extra}).to(dtype)
     assert from_config(model.config).config == model.config          # the config rebuilds the architecture
     with torch.no_grad():                                             # weights unlike a fresh model's
         for p in model.parameters():
@@ -131,7 +132,7 @@ def test_every_saveable_model_kind_round_trips_through_save_and_load(tmp_path, k
     assert next(loaded.parameters()).dtype == dtype
     state, back = model.state_dict(), loaded.state_dict()
     assert state.keys() == back.keys() and all(torch.equal(state[k], back[k]) for k in state)
-    x = _data(kind).to(dtype)
+    x = _data(kind, dim=model.x_dim or 6).to(dtype)
     model.eval()
     torch.manual_seed(1)
     expected = model.log_weights(x, K=3)

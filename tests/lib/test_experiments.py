@@ -137,9 +137,14 @@ def test_variants_are_the_same_settings_on_another_data_set_with_their_own_resul
     e = experiments.spec(name)
     assert experiments.file_name(name) == f"{name}.json" == experiments.file_name(name, e.datasets[0])
     for dataset, settings in e.variants.items():
-        assert type(settings) is type(e.settings) and settings.dataset == dataset != e.datasets[0]
+        assert isinstance(settings, type(e.settings)) and settings.dataset == dataset != e.datasets[0]
         assert experiments.file_name(name, dataset) == f"{name}-{dataset}.json"
-        assert e.settings_for(dataset, quick=True) == dataclasses.replace(e.quick, dataset=dataset)
+        quick = e.settings_for(dataset, quick=True)
+        assert type(quick) is type(settings) and quick.dataset == dataset
+        if dataset in e.quick_variants:
+            continue
+        assert {k: v for k, v in dataclasses.asdict(quick).items() if k in dataclasses.asdict(e.quick)} \
+            == dataclasses.asdict(dataclasses.replace(e.quick, dataset=dataset))
     with pytest.raises(ValueError, match=f"experiment '{name}' has no settings for data set 'cifar'"):
         experiments.file_name(name, "cifar")
 
@@ -166,6 +171,16 @@ def test_a_quick_run_on_mnist5k_trains_at_784_pixels_and_its_file_names_the_data
     experiments.save(record, tmp_path / experiments.file_name("iwae", "mnist5k"))
     assert experiments.available("iwae") == ["mnist5k"]
     assert experiments.load("iwae", dataset="mnist5k") == record
+
+
+def test_collapse_at_784_pixels_uses_the_pixelcnn_decoder_with_a_weak_variant():
+    from dgmlib.experiments import collapse
+    from dgmlib.models.pixelcnn import PixelCNNDecoder
+    s = collapse.EXPERIMENT.settings_for("mnist5k", quick=True)
+    strong, weak = collapse.build_model(s, "ar", 784), collapse.build_model(s, "ar_window", 784)
+    assert isinstance(strong.decoder, PixelCNNDecoder) and isinstance(weak.decoder, PixelCNNDecoder)
+    assert len(strong.decoder.rest) + 1 == s.pixelcnn_layers > s.pixelcnn_weak_layers == len(weak.decoder.rest) + 1
+    assert not isinstance(collapse.build_model(collapse.QUICK, "ar", 64).decoder, PixelCNNDecoder)
 
 
 @pytest.mark.parametrize("name, dataset", [(n, d) for n in experiments.names()

@@ -19,6 +19,26 @@ from ..flows.made import MaskedLinear
 from ..nets import ACTIVATIONS
 
 
+def raster_sample(logits, z: Tensor, x_dim: int, return_log_prob: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+    r"""Ancestral sampling of binary pixels in raster order: ``logits(z, x_in)`` gives the logits of
+    every conditional from the pixels drawn so far (``x_in`` in {-1, 1}, 0 = not yet drawn);
+    pixel i is drawn from its conditional, then written into ``x_in`` (D passes).
+
+    Shapes:
+        z: [..., d] -> x [..., D] (0/1), with ``return_log_prob`` also
+        :math:`\sum_i \log p(x_i \mid x_{<i}, z)` [...]
+    """
+    x_in = z.new_zeros(*z.shape[:-1], x_dim)
+    log_prob = z.new_zeros(z.shape[:-1])
+    for i in range(x_dim):
+        logit = logits(z, x_in)[..., i]
+        xi = torch.bernoulli(torch.sigmoid(logit))
+        log_prob = log_prob + bernoulli_log_prob(xi[..., None], logit[..., None])
+        x_in[..., i] = 2 * xi - 1
+    x = (x_in + 1) / 2
+    return (x, log_prob) if return_log_prob else x
+
+
 def window_mask(dim: int, hidden: int, window: int | None = None) -> Tensor:
     r"""0/1 mask [dim * hidden, dim] of the first layer: the ``hidden`` units of pixel i (rows
     ``i*hidden .. (i+1)*hidden - 1``) see input pixel j exactly when :math:`i - w \le j < i`
@@ -128,12 +148,4 @@ class ARDecoder(nn.Module):
         in eval mode).
         """
         self._check(z)
-        x_in = z.new_zeros(*z.shape[:-1], self.x_dim)               # 0 = not yet drawn
-        log_prob = z.new_zeros(z.shape[:-1])
-        for i in range(self.x_dim):
-            logit = self._logits(z, x_in)[..., i]
-            xi = torch.bernoulli(torch.sigmoid(logit))
-            log_prob = log_prob + bernoulli_log_prob(xi[..., None], logit[..., None])
-            x_in[..., i] = 2 * xi - 1
-        x = (x_in + 1) / 2
-        return (x, log_prob) if return_log_prob else x
+        return raster_sample(self._logits, z, self.x_dim, return_log_prob)

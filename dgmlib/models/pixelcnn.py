@@ -22,7 +22,7 @@ import torch
 from torch import Tensor, nn
 
 from .. import validation
-from ..distributions import bernoulli_log_prob
+from .autoregressive import raster_sample
 
 
 class MaskedConv2d(nn.Conv2d):
@@ -129,15 +129,7 @@ class PixelCNNDecoder(nn.Module):
         as ``bernoulli_log_prob(x, self(z, x))``.
         """
         self._check(z)
-        x_in = z.new_zeros(*z.shape[:-1], self.x_dim)     # 0 = not yet drawn (never seen: masks)
-        log_prob = z.new_zeros(z.shape[:-1])
-        for i in range(self.x_dim):
-            logit = self._logits(z, x_in)[..., i]
-            xi = torch.bernoulli(torch.sigmoid(logit))
-            log_prob = log_prob + bernoulli_log_prob(xi[..., None], logit[..., None])
-            x_in[..., i] = 2 * xi - 1
-        x = (x_in + 1) / 2
-        return (x, log_prob) if return_log_prob else x
+        return raster_sample(self._logits, z, self.x_dim, return_log_prob)
 
 
 def receptive_field(layers: int, kernel_size: int) -> int:

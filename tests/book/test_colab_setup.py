@@ -104,7 +104,9 @@ def _run(python: pathlib.Path, script: str, cwd: pathlib.Path) -> subprocess.Com
 # what a chapter needs from the installed package: every subpackage and the committed result files
 # (dgmlib/experiments/results/*.json, package data)
 REPORT = ("import json, dgmlib, dgmlib.experiments, dgmlib.flows, torch\n"
-          "tables = {n: len(dgmlib.experiments.load(n)['rows']) for n in dgmlib.experiments.names()}\n"
+          "E = dgmlib.experiments\n"
+          "tables = {E.file_name(n, d)[:-5]: len(E.load(n, dataset=d)['rows'])\n"
+          "          for n in E.names() for d in E.available(n)}\n"
           "print('REPORT', json.dumps({'dgmlib': dgmlib.__file__, 'torch': torch.__file__, 'tables': tables}))\n")
 
 

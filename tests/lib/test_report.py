@@ -33,7 +33,7 @@ def test_results_runs_checks_the_record_is_complete(monkeypatch, capsys):
     from dgmlib.report import results_runs
     record = {"name": "x", "quick": False, "created": "today", "code": {"dgmlib": "0"},
               "settings": {"seeds": [0, 1]}, "rows": [{"seed": 0, "v": 1.0}, {"seed": 1, "v": 2.0}]}
-    monkeypatch.setattr(dgmlib.experiments, "get", lambda name: record)
+    monkeypatch.setattr(dgmlib.experiments, "get", lambda name, dataset=None: record)
     got, settings, runs = results_runs("x", ["seed"], lambda s: {(seed,) for seed in s["seeds"]})
     assert got is record and settings == {"seeds": [0, 1]} and list(runs.v) == [1.0, 2.0]
     assert capsys.readouterr().out.startswith("checked: results 'x' complete, 2 runs")

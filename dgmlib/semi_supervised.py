@@ -4,8 +4,9 @@ The semi-supervised VAE M2 (:class:`~dgmlib.models.semi_supervised.SemiSupervise
 on the objective :math:`\mathcal J^\alpha` (its ``loss``): every unlabelled batch :math:`x_u` is
 paired with a batch :math:`(x_l, y_l)` drawn from the few labelled points, so each step sees both
 terms. The baseline it is compared with is the same classifier network :math:`q(y|x)` trained by
-cross-entropy on the labelled points alone (:func:`~dgmlib.semi_supervised.fit_classifier`): what
-the unlabelled images add is the difference between the two accuracies.
+cross-entropy on the labelled points alone (:func:`~dgmlib.semi_supervised.fit_classifier`). The
+difference between the two accuracies is what the unlabelled images add together with the longer
+schedule: M2 takes one step per unlabelled batch, the baseline one per labelled batch.
 """
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def fit_semi_supervised(model: SemiSupervisedVAE, x_l: Tensor, y_l: Tensor, x_u:
 
     Shapes:
         x_l: [N_l, D] binary, y_l: [N_l] int64, x_u: [N_u, D] binary (the labelled images may be
-        among them, as in the paper)
+        among them, as is usual for M2)
     Returns:
         the mean loss of every epoch (nats per data point).
     Raises:

@@ -7,7 +7,7 @@ target t the training signal is the cross-modal bound of :mod:`dgmlib.cross_moda
 
 .. math:: \log p(x_t) \ge \mathbb E_{q_i(z|x_i)}[\log p_t(x_t \mid z)] - \mathrm{KL}(q_i(z \mid x_i) \,\|\, p(z)),
 
-and :func:`~dgmlib.models.cross_modal_vae.fit_cross_modal` follows the paper's schedule:
+and :func:`~dgmlib.models.cross_modal_vae.fit_cross_modal` alternates the pairs:
 consecutive batches alternate between the (source, target) pairs, so one batch trains :math:`i \to t`, the next :math:`t \to i`, then the
 two self pairs (ordinary ELBOs), and so on. Because every encoder must serve every decoder, the
 encoders learn to place the two views of one data point at the same z.

@@ -164,7 +164,7 @@ def _check_factors(factors: Tensor) -> None:
         raise ValueError(f"factor indices out of range; each column must lie in [0, size) with sizes {FACTOR_SIZES}")
 
 
-__all__ = ["Shapes", "load_shapes", "render", "centroids", "sample_factors", "all_factors",
+__all__ = ["Shapes", "load_shapes", "render", "centroids", "sample_factors", "all_factors", "pose",
            "FACTOR_NAMES", "FACTOR_SIZES", "SHAPE_NAMES", "SCALES", "POSITIONS", "SIZE"]
 
 

@@ -171,3 +171,22 @@ def test_a_removed_check_leaves_a_visible_checked_line(path):
         if "remove-input" in cell["metadata"].get("tags", []):
             assert "print(" in "".join(cell["source"]) and "checked" in "".join(cell["source"]), \
                 f"{path.name}: a cell whose input is removed must print a 'checked: ...' line"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_link_of_the_code_cell_has_an_api_entry(path):
+    """Each name the chapter's "code of this chapter" cell links to is documented on the API page:
+    its module has an automodule entry there, and the name is in the module's ``__all__`` (which
+    ``:members:`` documents), so the book build's -n (nitpicky) check finds the target."""
+    import importlib
+
+    nb = json.loads(path.read_text())
+    cell = next(c for c in nb["cells"] if c.get("id") == "dgmlib-links")
+    source = "".join(cell["source"])
+    api = (ROOT / "book" / "api.md").read_text()
+    targets = re.findall(r"\{py:\w+\}`(dgmlib[\w.]*)\.(\w+)`", source)
+    assert targets, "no links"
+    for module, name in targets:
+        assert f".. automodule:: {module}\n" in api, f"{module} has no automodule on book/api.md"
+        public = getattr(importlib.import_module(module), "__all__", None)
+        assert public is None or name in public, f"{module}.{name} is not in {module}.__all__"

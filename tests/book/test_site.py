@@ -159,8 +159,14 @@ def _uses_widgets(chapter: str) -> bool:
 
 @functools.lru_cache(maxsize=None)
 def _inspect(browser, site: str, chapter: str) -> dict:
-    browser.get(f"{site}/{chapter}.html")
-    info = json.loads(browser.execute_async_script(INSPECT))
+    # A script that throws (seen on a loaded CI machine: the page's <main> and <body> were not
+    # there yet when the script ran) says nothing about the page: load it again, once. A page
+    # whose script throws twice fails the tests below.
+    for _ in range(2):
+        browser.get(f"{site}/{chapter}.html")
+        info = json.loads(browser.execute_async_script(INSPECT))
+        if "failed" not in info:
+            break
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SCREENSHOTS / f"{pathlib.Path(chapter).name}.png"))
     return info

@@ -17,7 +17,8 @@ from .likelihoods import (LIKELIHOODS, BernoulliLikelihood, DiscretizedLogisticL
 from .importance import importance_resample
 from .metrics import (Surgery, active_units, active_units_per_level, aggregate_posterior_log_prob, bits_per_dim,
                       discrete_log_likelihood, elbo_surgery, log_marginal_likelihood, marginal_kl,
-                      nats_from_bits_per_dim, unit_cube_log_density)
+                      independent_pixels, independent_pixels_log_prob, nats_from_bits_per_dim,
+                      unit_cube_log_density)
 from .models import (VAE, ARDecoder, HierarchicalVAE, LatentVariableModel, LinearGaussian, Model, Terms,
                      flow_prior_as_posterior_flow)
 from .builders import REGISTRIES, build, build_vae, from_config
@@ -44,7 +45,8 @@ __all__ = [
     "diagonal_normal", "discretized_logistic_log_prob", "gaussian_log_prob", "kl_normal", "log_mean_exp",
     "log_mean_normal", "log_sigmoid_difference",
     "importance_resample",
-    "Surgery", "active_units", "aggregate_posterior_log_prob", "bits_per_dim", "discrete_log_likelihood",
+    "Surgery", "active_units", "aggregate_posterior_log_prob", "bits_per_dim", "discrete_log_likelihood", "independent_pixels",
+    "independent_pixels_log_prob",
     "elbo_surgery", "log_marginal_likelihood", "nats_from_bits_per_dim", "unit_cube_log_density",
     "Model", "LatentVariableModel", "VAE", "LinearGaussian", "Terms", "flow_prior_as_posterior_flow",
     "REGISTRIES", "build", "build_vae", "from_config",

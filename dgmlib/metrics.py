@@ -247,3 +247,53 @@ def unit_cube_log_density(log_prob: Tensor | float, dim: int, levels: int) -> Te
     if levels < 2:
         raise ValueError(f"discrete data need at least 2 levels, got {levels}")
     return log_prob + dim * math.log(levels)
+
+
+def independent_pixels(levels_train: Tensor, levels: int, pseudo_count: float = 1.0) -> Tensor:
+    r"""The independent-pixel model of L-level images, fitted to training counts: pixel i is a
+    categorical over the levels with
+
+    .. math:: \pi_{i,l} = \frac{n_{i,l} + c}{N + L c},
+
+    where :math:`n_{i,l}` counts the training images whose pixel i is at level l and c is the
+    pseudo-count. The exact baseline of the dequantization chapter
+    (:func:`independent_pixels_log_prob` scores images with it).
+
+    Shapes:
+        levels_train: [N, D] integer levels 0..L-1 (any dtype) -> log pi: [D, L], float
+    Raises:
+        ValueError: levels off the grid 0..L-1, or a negative pseudo-count.
+    """
+    if levels < 2:
+        raise ValueError(f"discrete data need at least 2 levels, got {levels}")
+    if pseudo_count < 0:
+        raise ValueError(f"pseudo_count must be >= 0, got {pseudo_count}")
+    k = _integer_levels(levels_train, levels)
+    n, d = k.shape
+    bins = (k + levels * torch.arange(d, device=k.device)).flatten()     # one bin per (pixel, level)
+    dtype = levels_train.dtype if levels_train.is_floating_point() else torch.get_default_dtype()
+    counts = torch.bincount(bins, minlength=d * levels).reshape(d, levels).to(dtype)
+    return torch.log((counts + pseudo_count) / (n + levels * pseudo_count))
+
+
+def independent_pixels_log_prob(log_pi: Tensor, levels_x: Tensor) -> Tensor:
+    r""":math:`\log P(k) = \sum_i \log \pi_{i, k_i}` under :func:`independent_pixels` (nats).
+
+    Shapes:
+        log_pi: [D, L], levels_x: [N, D] integer levels -> [N]
+    """
+    d, levels = log_pi.shape
+    k = _integer_levels(levels_x, levels)
+    if k.shape[-1] != d:
+        raise ValueError(f"images have {k.shape[-1]} pixels, the model {d}")
+    return log_pi.gather(-1, k.T).T.sum(-1)
+
+
+def _integer_levels(k: Tensor, levels: int) -> Tensor:
+    """[N, D] integer levels as int64, checked to lie on the grid 0..levels-1."""
+    if k.dim() != 2:
+        raise ValueError(f"expected images as [N, D] levels, got shape {tuple(k.shape)}")
+    kl = k.long()
+    if (kl != k).any() or (kl < 0).any() or (kl >= levels).any():
+        raise ValueError(f"levels must be integers in 0..{levels - 1}")
+    return kl

@@ -108,7 +108,8 @@ def table(record: Record) -> tuple[str, Any]:
                                       "train_bound_bpd": ("train bound", 3), "best_epoch": ("best epoch", 0)},
                       s["models"])
     frame["parameters"] = runs.groupby("model", sort=False).parameters.first()
-    data, mnist = s.get("dataset", "digits"), s.get("dataset", "digits") != "digits"
+    data = s.get("dataset", "digits")
+    mnist = data != "digits"
     paper = PAPER_MNIST if mnist else PAPER
     frame["paper (MNIST)" if mnist else "paper (CIFAR-10)"] = [paper.get(m, "") for m in frame.index]
     frame.index.name = "model"

@@ -185,3 +185,29 @@ def test_quick_experiment_has_one_row_per_model_and_seed_in_bits_per_dim():
         assert r["test_bound_bpd"] == pytest.approx(-r["test_bound_nats"] / (64 * math.log(2)))
     caption, table = experiments.table("dequantization", record)
     assert list(table.index) == list(s["models"]) and "bits per dimension" in caption.lower()
+
+
+def test_independent_pixels_is_the_smoothed_count_frequency_and_scores_like_categoricals(device):
+    from dgmlib.metrics import independent_pixels, independent_pixels_log_prob
+
+    k = torch.tensor([[0, 2], [0, 1], [2, 1], [0, 1]], device=device).to(torch.get_default_dtype())
+    log_pi = independent_pixels(k, 3, pseudo_count=1.0)
+    # pixel 0: levels (0, 1, 2) seen (3, 0, 1) times of N = 4; (n + 1) / (4 + 3)
+    expected = torch.tensor([[4, 1, 2], [1, 4, 2]], device=device, dtype=log_pi.dtype) / 7
+    assert log_pi.device == k.device and log_pi.dtype == k.dtype
+    assert torch.allclose(log_pi.exp(), expected)
+    x = torch.randint(0, 3, (50, 2), generator=torch.Generator().manual_seed(0)).to(device)
+    peer = torch.distributions.Categorical(logits=log_pi).log_prob(x).sum(-1)   # [N, D] -> [N]
+    assert torch.allclose(independent_pixels_log_prob(log_pi, x), peer)
+    assert torch.allclose(independent_pixels(k, 3, pseudo_count=0.0).exp()[0],
+                          torch.tensor([0.75, 0.0, 0.25], device=device, dtype=log_pi.dtype))
+
+
+@pytest.mark.parametrize("bad", [[[0, 3]], [[0.5, 1]], [[float("nan"), 1]], [[-1, 0]]])
+def test_independent_pixels_rejects_levels_off_the_grid(bad):
+    from dgmlib.metrics import independent_pixels
+
+    with pytest.raises(ValueError, match="levels"):
+        independent_pixels(torch.tensor(bad), 3)
+    with pytest.raises(ValueError, match="pixels"):
+        dgmlib.independent_pixels_log_prob(torch.zeros(3, 3), torch.zeros(2, 2))

@@ -82,7 +82,10 @@ def fit(model: nn.Module, data: Dataset | Tensor, epochs: int, objective: Object
     Arguments:
         model: a :class:`~dgmlib.models.VAE` (anything with the objective's interface).
         data: a :class:`~dgmlib.data.Dataset` (trains on ``.train``, validates on ``.val``) or a
-            [N, D] tensor (no validation). Moved to the model's device and dtype once.
+            [N, D] tensor (no validation). Moved to the model's device and dtype once. A
+            dynamically binarized Dataset (``load(..., binarize="dynamic")``) gives fresh training
+            images every epoch (:meth:`~dgmlib.data.Dataset.training_images`, drawn on the device
+            from a generator seeded by ``seed``).
         epochs: passes over the training set.
         objective: per-example objective, e.g. ``elbo`` or ``functools.partial(iwae_bound, K=5)``.
             If it has a ``set_step(step)`` method (a scheduled objective such as
@@ -130,8 +133,11 @@ def fit(model: nn.Module, data: Dataset | Tensor, epochs: int, objective: Object
     """
     p = next(model.parameters())
     low_precision = _mixed_precision_dtype(model, p) if mixed_precision else None
+    levels = None                                       # grey levels of a dynamically binarized set
     if isinstance(data, Dataset):
         x_train, x_val = data.train, data.val
+        if data.train_levels is not None:
+            levels = data.to(device=p.device, dtype=p.dtype)
     elif isinstance(data, Tensor):
         x_train, x_val = data, None
     else:
@@ -150,6 +156,7 @@ def fit(model: nn.Module, data: Dataset | Tensor, epochs: int, objective: Object
     if patience is not None and patience < 1:
         raise ValueError(f"patience must be >= 1 epochs, got {patience}")
     generator = seed_everything(seed)
+    draws = torch.Generator(device=p.device).manual_seed(seed) if levels is not None else None
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
     history = History(objective=_objective_name(objective))
     set_step = getattr(objective, "set_step", None)
@@ -162,8 +169,9 @@ def fit(model: nn.Module, data: Dataset | Tensor, epochs: int, objective: Object
         # the epoch's starting state, on the device: what a non-finite loss sends the model back to
         restart = {k: v.detach().clone() for k, v in model.state_dict().items()}
         first_bad = torch.full((), -1, device=p.device, dtype=torch.long)   # first non-finite batch
+        x_epoch = x_train if levels is None else levels.training_images(draws)   # 0/1 draws: in support
         with _networks_in(model, low_precision), validation.off():          # the data were checked once
-            for index, xb in enumerate(batches(x_train, batch_size, shuffle=True, generator=generator)):
+            for index, xb in enumerate(batches(x_epoch, batch_size, shuffle=True, generator=generator)):
                 if set_step is not None:
                     set_step(step)
                 step += 1

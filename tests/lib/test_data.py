@@ -157,3 +157,66 @@ def test_the_torchvision_path_gives_the_same_shapes_and_dtypes_with_a_stand_in(m
     assert grey.levels == 256 and float(grey.test.max()) <= 1.0
     model = dgmlib.build_vae(data.dim, 2, hidden=(8,), arch="conv")   # the same model code takes it
     assert model.log_weights(data.test, 2).shape == (2, 7)
+
+
+# ------------------------------------------------------------------ dynamic binarization (the papers' protocol)
+
+@pytest.fixture(scope="module")
+def dynamic():
+    return dgmlib.load("mnist5k", binarize="dynamic")
+
+
+def test_dynamic_binarization_keeps_the_grey_levels_and_draws_the_fixed_splits_once(dynamic):
+    grey = dgmlib.load("mnist5k", binarize=False)
+    assert dynamic.binarization == "dynamic" and dynamic.levels == 2
+    assert torch.equal(dynamic.train_levels, grey.train)
+    for split, seed in data_mod.DYNAMIC_SEEDS.items():          # one documented seeded draw per split
+        levels = getattr(grey, split).double()
+        expected = torch.bernoulli(levels, generator=torch.Generator().manual_seed(seed))
+        assert torch.equal(getattr(dynamic, split).double(), expected)
+    assert torch.equal(dgmlib.load("mnist5k", binarize="dynamic").test, dynamic.test)   # fixed across loads
+    # a pixel of grey level 0 is never on, one of level 1 always
+    assert not bool(dynamic.test[grey.test == 0].any()) and bool(dynamic.test[grey.test == 1].all())
+
+
+def test_dynamic_training_images_are_redrawn_and_seeded(dynamic):
+    gen = torch.Generator().manual_seed(5)
+    first, second = dynamic.training_images(gen), dynamic.training_images(gen)
+    assert set(first.unique().tolist()) == {0.0, 1.0}
+    assert not torch.equal(first, second)                     # a new draw every call
+    again = dynamic.training_images(torch.Generator().manual_seed(5))
+    assert torch.equal(first, again)                          # determinism under a seed
+    static = dgmlib.load("mnist5k")
+    assert static.training_images() is static.train          # a static set is not redrawn
+
+
+def test_dynamic_draws_have_the_grey_levels_as_pixel_means():
+    grey = torch.tensor([[0.0, 0.25, 0.5, 0.9, 1.0]]).repeat(4, 1)
+    base = dgmlib.Dataset("toy", grey, grey[:1], grey[:1], *(torch.zeros(n, dtype=torch.long) for n in (4, 1, 1)),
+                          shape=(5,), levels=256)
+    data = data_mod.binarize_dynamically(base)
+    gen = torch.Generator().manual_seed(0)
+    mean = torch.stack([data.training_images(gen) for _ in range(2000)]).double().mean((0, 1))   # 8000 draws
+    se = (grey[0].double() * (1 - grey[0].double()) / 8000).sqrt()
+    assert bool(((mean - grey[0].double()).abs() <= 4 * se + 1e-12).all())   # 4 standard errors, seeded
+    assert mean[0] == 0 and mean[-1] == 1
+
+
+def test_dynamic_binarization_moves_with_the_dataset(dynamic, device):
+    moved = dynamic.to(device=device, dtype=torch.float64)
+    assert moved.train_levels.dtype == torch.float64 and moved.train_levels.device.type == device.type
+    x = moved.training_images(torch.Generator(device=device).manual_seed(0))
+    assert x.device.type == device.type and x.dtype == torch.float64
+
+
+def test_unknown_binarization_is_refused_by_name():
+    for bad in ("nonsense", 1, None, "Dynamic"):
+        with pytest.raises(ValueError, match="binarize must be one of 'threshold', 'dynamic', 'none'"):
+            dgmlib.load("digits", binarize=bad)
+    assert torch.equal(dgmlib.load("digits", binarize="threshold").train, dgmlib.load("digits").train)
+    assert dgmlib.load("digits", binarize="none").levels == 17
+
+
+def test_binarize_dynamically_refuses_binary_data(digits):
+    with pytest.raises(ValueError, match="needs grey levels"):
+        data_mod.binarize_dynamically(digits)

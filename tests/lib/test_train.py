@@ -345,3 +345,37 @@ def test_fit_synchronizes_with_the_host_once_per_epoch_not_per_batch(device):
     per_epoch = syncs(64)
     assert per_epoch >= 1, "the sync debug mode caught nothing: the test would pass vacuously"
     assert syncs(1024) == per_epoch  # 2 batches or 32: the same syncs (the epoch's own)
+
+
+def _epoch_recorder():
+    """An ELBO objective that records the sum of the images of each epoch (per-pixel counts)."""
+    seen = []
+
+    def recording_elbo(model, x):
+        if model.training:                              # not the validation passes
+            seen.append(x.detach().sum(0))
+        return dgmlib.elbo(model, x)
+    return recording_elbo, seen
+
+
+def test_fit_redraws_a_dynamically_binarized_training_set_every_epoch_and_is_seeded():
+    grey = dgmlib.load("digits", binarize="none")
+    dynamic = dgmlib.data.binarize_dynamically(grey)
+    counts = {}
+    for run in ("a", "b"):
+        objective, seen = _epoch_recorder()
+        dgmlib.fit(small_model(), dynamic, epochs=2, objective=objective, batch_size=1297, seed=4,
+                   progress=False)
+        counts[run] = seen
+    (e1, e2), (f1, _) = counts["a"], counts["b"]
+    assert not torch.equal(e1, e2)                     # fresh Bernoulli draws in the second epoch
+    assert torch.equal(e1, f1)                         # the same seed draws the same images
+    # the draws follow the grey levels, not the fixed copy: each epoch's pixel counts are within
+    # 5 standard deviations of the expected counts sum_n level_nd (seeded, so deterministic)
+    mean = grey.train.double().sum(0)
+    sd = (grey.train.double() * (1 - grey.train.double())).sum(0).sqrt()
+    assert bool(((e1.double() - mean).abs() <= 5 * sd + 1e-9).all())
+    objective, seen = _epoch_recorder()
+    dgmlib.fit(small_model(), dgmlib.load("digits"), epochs=2, objective=objective, batch_size=1297,
+               progress=False)
+    assert torch.equal(seen[0], seen[1])               # a static set is the same every epoch

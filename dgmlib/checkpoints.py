@@ -31,11 +31,17 @@ def content_hash(state: dict[str, Tensor]) -> str:
     return h.hexdigest()
 
 
-def save(path: str | os.PathLike, model: Model, history: History | None = None) -> None:
+def save(path: str | os.PathLike, model: Model, history: History | None = None,
+         storage_dtype: torch.dtype | None = None) -> None:
     """Save the model's config and weights (and the history) to ``path``, atomically: the file is
     written beside the target and renamed over it, so an interrupted save never leaves a
     half-written checkpoint and an earlier one at ``path`` stays intact until the new one is complete.
     A temporary file that a killed save of the same ``path`` left behind is removed.
+
+    Arguments:
+        storage_dtype: store the floating-point weights in this dtype (e.g. ``torch.float16``, half
+            the file); the content hash covers what is stored, and :func:`load` gives the model
+            back in the dtype it had when saved.
     """
     config = getattr(model, "config", None)
     if config is None:
@@ -44,6 +50,10 @@ def save(path: str | os.PathLike, model: Model, history: History | None = None) 
                          "dgmlib.build(...)) to save it, or save model.state_dict() yourself")
     from . import __version__
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    if storage_dtype is not None:
+        if not isinstance(storage_dtype, torch.dtype) or not storage_dtype.is_floating_point:
+            raise ValueError(f"storage_dtype must be a floating-point torch dtype, got {storage_dtype!r}")
+        state = {k: v.to(storage_dtype) if v.is_floating_point() else v for k, v in state.items()}
     p = next(model.parameters())
     payload = {
         "format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "dgmlib": __version__,

@@ -31,6 +31,7 @@ import dgmlib.experiments as experiments  # noqa: E402
 from dgmlib.report import markdown_table  # noqa: E402
 
 RESULTS = ROOT / "dgmlib" / "experiments" / "results"
+TRAINED = ROOT / "dgmlib" / "experiments" / "trained"
 PAGE = ROOT / "book" / "results.md"
 
 
@@ -51,14 +52,15 @@ def code_version() -> dict[str, Any]:
 
 
 def run(names: list[str], workers: int = 1, device: str = "cpu", out: pathlib.Path = RESULTS,
-        dataset: str | None = None) -> list[pathlib.Path]:
+        dataset: str | None = None, trained: pathlib.Path | None = None) -> list[pathlib.Path]:
     """Run the experiments ``names`` in full (on ``dataset``, default each one's own), stamp
     :func:`code_version` and save each record to ``out/<name>.json`` (``<name>-<dataset>.json``)
-    as soon as it is done."""
+    as soon as it is done; with ``trained``, the models each table keeps are saved there."""
     paths = []
+    keep = {} if trained is None else {"keep_dir": trained}
     for name in names:
         version = code_version()   # before the run: the code that ran, not edits made meanwhile
-        record = experiments.run(name, workers=workers, device=device, dataset=dataset)
+        record = experiments.run(name, workers=workers, device=device, dataset=dataset, **keep)
         record["code"] = version
         paths.append(experiments.save(record, out / experiments.file_name(name, dataset)))
         print(f"{name}: {len(record['rows'])} runs in {record['wall_seconds']} s -> {paths[-1]}", flush=True)
@@ -139,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("--dataset", default=None,
                             help="a variant's data set, e.g. mnist5k or mnist (default: each table's own, the digits)")
     run_parser.add_argument("--out", type=pathlib.Path, default=RESULTS, help="default: dgmlib/experiments/results")
+    run_parser.add_argument("--trained", type=pathlib.Path, default=TRAINED,
+                            help="where the kept trained models go (default: dgmlib/experiments/trained)")
     publish_parser = commands.add_parser("publish", help="write the appendix page from the result files")
     publish_parser.add_argument("--out", type=pathlib.Path, default=PAGE, help="default: book/results.md")
     args = parser.parse_args(argv)
@@ -147,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
                                if args.dataset is None or args.dataset in experiments.spec(n).datasets]
         for name in names:
             experiments.file_name(name, args.dataset)   # an unknown name or data set fails before hours of runs
-        run(names, workers=args.workers, device=args.device, out=args.out, dataset=args.dataset)
+        run(names, workers=args.workers, device=args.device, out=args.out, dataset=args.dataset,
+            trained=args.trained)
     else:
         print(f"results page -> {publish(args.out)}")
     return 0

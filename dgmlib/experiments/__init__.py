@@ -63,10 +63,10 @@ def code_version() -> dict[str, str]:
     return {"dgmlib": __version__, "torch": torch.__version__}
 
 
-def _call(run: Callable, args: tuple, device: str) -> dict[str, Any]:
+def _call(run: Callable, args: tuple, device: str, keep: str | None = None) -> dict[str, Any]:
     import torch
     torch.set_num_threads(1)
-    return run(*args, device)
+    return run(*args, device) if keep is None else run(*args, device, keep=keep)
 
 
 def file_name(name: str, dataset: str | None = None) -> str:
@@ -79,7 +79,7 @@ def file_name(name: str, dataset: str | None = None) -> str:
 
 
 def run(name: str, quick: bool = False, workers: int = 1, device: str = "cpu",
-        dataset: str | None = None) -> Record:
+        dataset: str | None = None, keep_dir: str | os.PathLike | None = None) -> Record:
     """Run experiment ``name`` with its full (or quick) settings.
 
     Arguments:
@@ -87,6 +87,8 @@ def run(name: str, quick: bool = False, workers: int = 1, device: str = "cpu",
             another one must be among the experiment's ``variants`` (e.g. "mnist5k").
         workers: parallel processes (spawned, one torch thread each); 1 runs the tasks here.
         device: where the models train, e.g. "cpu" or "cuda".
+        keep_dir: where the tasks that the experiment keeps (its ``keep``) save their trained
+            model, as ``<name>-<dataset>-<label>.pt`` (None: nothing is saved).
     Returns:
         the result record: name, quick, settings, code versions, device, workers, created,
         wall_seconds and one row per task.
@@ -94,16 +96,60 @@ def run(name: str, quick: bool = False, workers: int = 1, device: str = "cpu",
     experiment = spec(name)
     settings = experiment.settings_for(dataset, quick=quick)
     tasks = experiment.tasks(settings)
+    data_name = getattr(settings, "dataset", "digits")
+    keeps = [None if keep_dir is None or experiment.keep is None or experiment.keep(t) is None
+             else str(pathlib.Path(keep_dir) / trained_file(name, experiment.keep(t), data_name)) for t in tasks]
     start = time.perf_counter()
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            rows = list(pool.map(_call, [experiment.run] * len(tasks), tasks, [device] * len(tasks)))
+            rows = list(pool.map(_call, [experiment.run] * len(tasks), tasks, [device] * len(tasks), keeps))
     else:
-        rows = [experiment.run(*t, device) for t in tasks]
+        rows = [_call(experiment.run, t, device, k) for t, k in zip(tasks, keeps)]
     return {"name": name, "quick": quick, "dataset": getattr(settings, "dataset", None), "settings": settings_record(settings),
             "code": code_version(), "device": device, "workers": workers,
             "created": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
             "wall_seconds": round(time.perf_counter() - start, 1), "rows": rows}
+
+
+#: The folder of the kept trained models (package data): :func:`trained` loads them.
+TRAINED_DIR = pathlib.Path(__file__).resolve().parent / "trained"
+
+
+def trained_file(name: str, setting: str, dataset: str) -> str:
+    """The file name of a kept trained model: ``<name>-<dataset>-<setting>.pt``."""
+    return f"{name}-{dataset}-{setting}.pt"
+
+
+def trained(name: str, setting: str, dataset: str = "mnist5k", device: str | None = None,
+            folder: str | os.PathLike | None = None):
+    """A kept trained model of a results table, loaded offline and verified (content hash), in
+    eval mode, in the dtype it was trained in: the seed-0 model of ``setting`` that
+    ``make tables`` kept beside the result file, e.g. ``trained("iwae", "iwae-k50")``.
+
+    Arguments:
+        name: the experiment, e.g. "iwae", "priors".
+        setting: the kept model's name (:func:`kept` lists them).
+        dataset: the table's data set.
+        folder: where to look (default: the package's kept models, :data:`TRAINED_DIR`).
+    Raises:
+        FileNotFoundError: no such kept model (the message lists the kept ones).
+    """
+    from ..checkpoints import load as load_checkpoint
+
+    folder = pathlib.Path(folder) if folder else TRAINED_DIR
+    path = folder / trained_file(name, setting, dataset)
+    if not path.is_file():
+        have = ", ".join(kept(folder)) or "none"
+        raise FileNotFoundError(f"no kept model {setting!r} of table {name!r} on {dataset!r} in {folder} "
+                                f"(kept: {have}); `make tables DATASET={dataset} TABLES={name}` keeps them")
+    model, _ = load_checkpoint(path, device=device)
+    return model
+
+
+def kept(folder: str | os.PathLike | None = None) -> list[str]:
+    """The kept trained models, as ``<name>-<dataset>-<setting>`` file stems."""
+    folder = pathlib.Path(folder) if folder else TRAINED_DIR
+    return sorted(p.stem for p in folder.glob("*.pt")) if folder.is_dir() else []
 
 
 def save(record: Record, path: str | os.PathLike) -> pathlib.Path:

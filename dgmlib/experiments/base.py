@@ -33,6 +33,15 @@ class Settings:
     epochs: int = 100
     batch_size: int = 100
     lr: float = 1e-3
+    #: The data protocol, :func:`dgmlib.data.load`'s ``binarize`` ("dynamic": the papers' MNIST
+    #: protocol); None: the loader's default (a fixed threshold).
+    binarize: str | None = None
+    #: Early stopping: stop after this many epochs without a better validation score and keep the
+    #: best state (``epochs`` is then the cap); None: train ``epochs`` epochs.
+    patience: int | None = None
+    #: Test log p(x) at each of these numbers of importance samples (the largest is the table's;
+    #: two a factor >= 5 apart show whether the estimate has converged); None: one K.
+    eval_Ks: tuple[int, ...] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +61,10 @@ class Experiment:
         variants: full settings on other data sets, by data set name (e.g. ``"mnist5k"``): the
             same table at 784 pixels; each has its own result file ``results/<name>-<dataset>.json``.
         quick_variants: quick settings of a variant where the derived ones would be too slow.
+        keep: ``keep(task)`` -> the name of the kept trained model of a task (e.g. ``"vae-k50"``
+            for seed 0 of a setting the chapter shows), None for the others. A run with a
+            ``keep_dir`` passes ``keep=<path>`` to those tasks' runner, which saves the model there
+            (:func:`keep_model`); :func:`dgmlib.experiments.trained` loads it back.
     """
     name: str
     title: str
@@ -63,6 +76,7 @@ class Experiment:
     table: Callable[[Record], tuple[str, Any]]
     variants: Mapping[str, Settings] = dataclasses.field(default_factory=dict)
     quick_variants: Mapping[str, Settings] = dataclasses.field(default_factory=dict)
+    keep: Callable[[tuple], str | None] | None = None
 
     @property
     def datasets(self) -> tuple[str, ...]:
@@ -86,13 +100,102 @@ class Experiment:
             if dataset in self.quick_variants:
                 return self.quick_variants[dataset]
             kind = type(self.variants[dataset])   # a variant's own settings class keeps its extra fields
-            return kind(**{**dataclasses.asdict(self.quick), "dataset": dataset})
+            return kind(**{**dataclasses.asdict(self.quick), "dataset": dataset,
+                           "binarize": self.variants[dataset].binarize})   # the variant's data protocol
         return self.settings if dataset == default else self.variants[dataset]
 
 
 def settings_record(settings: Settings) -> dict[str, Any]:
-    """Settings as they are stored in a result file (JSON types: tuples become lists)."""
-    return json.loads(json.dumps(dataclasses.asdict(settings)))
+    """Settings as they are stored in a result file (JSON types: tuples become lists). Fields left
+    at None (protocol options not used) are omitted, so records written before those options
+    existed still match their settings."""
+    return json.loads(json.dumps({k: v for k, v in dataclasses.asdict(settings).items() if v is not None}))
+
+
+def load_data(s: Settings, device: str):
+    """The settings' data set (``s.dataset``) under their protocol (``s.binarize``), on ``device``."""
+    from .. import load
+
+    return load(getattr(s, "dataset", "digits"), binarize=s.binarize or "threshold", device=device)
+
+
+def convergence(history) -> dict[str, Any]:
+    """What a result row records of a training run: the epochs run, the best validated epoch and
+    the curve ``[[epoch, train objective, validation score], ...]`` at the validated epochs."""
+    import math
+
+    curve = [[e, round(t, 3), round(v, 3)] for e, t, v in zip(history.epoch, history.train, history.val)
+             if not math.isnan(v)]
+    return {"epochs_run": len(history.epoch), "best_epoch": history.best_epoch, "val_curve": curve}
+
+
+def likelihoods(model, data, s: Settings, seed: int, eval_K: int | None = None) -> dict[str, Any]:
+    """Test and training -log p(x) by importance sampling, and the test and training -ELBO.
+
+    -log p(x) is estimated at every K of ``s.eval_Ks`` (else ``eval_K``) on the test split; the
+    largest K is ``test_nll`` and also estimates the first ``len(test)`` images of the training
+    split (its fixed copy), so ``train_nll`` and ``test_nll`` measure the over-fitting. Seeded
+    with ``10_000 + seed``.
+
+    Returns:
+        {"test_nll", "test_nll_by_K": {K: value}, "train_nll", "test_neg_elbo", "train_neg_elbo"}
+    """
+    import torch
+
+    from .. import elbo, log_marginal_likelihood, seed_everything
+
+    Ks = sorted(s.eval_Ks or (eval_K if eval_K is not None else s.eval_K,))
+    train = data.train[:len(data.test)]
+    seed_everything(10_000 + seed)
+    with torch.no_grad():
+        by_K = {str(K): -log_marginal_likelihood(model, data.test, K=K).mean().item() for K in Ks}
+        train_nll = -log_marginal_likelihood(model, train, K=Ks[-1]).mean().item()
+        test_elbo, train_elbo = (elbo(model, x, K=100).mean().item() for x in (data.test, train))
+    return {"test_nll": by_K[str(Ks[-1])], "test_nll_by_K": by_K, "train_nll": train_nll,
+            "test_neg_elbo": -test_elbo, "train_neg_elbo": -train_elbo}
+
+
+#: The kept trained models' check: -log p(x) of the first CHECK_N test images with CHECK_K samples.
+CHECK_N, CHECK_K, CHECK_SEED = 100, 100, 123
+
+
+def kept_check(model, data) -> float:
+    """The mean -log p(x) of the first :data:`CHECK_N` test images with :data:`CHECK_K` importance
+    samples, seeded with :data:`CHECK_SEED` (a kept checkpoint must reproduce it)."""
+    import torch
+
+    from .. import log_marginal_likelihood, seed_everything
+
+    seed_everything(CHECK_SEED)
+    with torch.no_grad():
+        return -log_marginal_likelihood(model, data.test[:CHECK_N], K=CHECK_K).mean().item()
+
+
+def keep_model(model, data, path, history=None) -> dict[str, Any]:
+    """Save a trained model as a kept checkpoint (float16 storage, content-hashed) at ``path`` and
+    verify it: reloaded, it gives back its dtype and its :func:`kept_check` moves by less than
+    0.05 nats.
+
+    Returns:
+        the row entry ``{"file": name, "check_nll": value of the reloaded model, "check_shift": ...}``
+    Raises:
+        RuntimeError: the float16 storage moved the check by 0.05 nats or more.
+    """
+    import pathlib
+
+    import torch
+
+    from ..checkpoints import load, save
+
+    before = kept_check(model, data)
+    save(path, model, history, storage_dtype=torch.float16)
+    p = next(model.parameters())
+    again, _ = load(path, device=p.device)
+    after = kept_check(again, data)
+    if again.training or next(again.parameters()).dtype != p.dtype or abs(after - before) >= 0.05:
+        raise RuntimeError(f"the kept checkpoint {path} does not reproduce the model: check -log p(x) "
+                           f"{before:.4f} before, {after:.4f} after float16 storage")
+    return {"file": pathlib.Path(path).name, "check_nll": after, "check_shift": after - before}
 
 
 def train_vae(s: Settings, data, seed: int, objective: Callable, device: str, *, val_every: int,
@@ -105,7 +208,7 @@ def train_vae(s: Settings, data, seed: int, objective: Callable, device: str, *,
     """
     from .. import build_vae, seed_everything
 
-    seed_everything(seed)
+    seed_everything(seed)   # the model's initialization
     model = build_vae(data.dim, s.z_dim if z_dim is None else z_dim, hidden=s.hidden,
                       activation=s.activation, **model_options).to(device)
     history, seconds = timed_fit(model, data, s, seed, objective, val_every=val_every)
@@ -113,13 +216,16 @@ def train_vae(s: Settings, data, seed: int, objective: Callable, device: str, *,
 
 
 def timed_fit(model, data, s: Settings, seed: int, objective: Callable, **fit_options):
-    """:func:`dgmlib.train.fit` for ``s.epochs`` epochs at ``s.lr`` and ``s.batch_size``, no progress bar.
+    """:func:`dgmlib.train.fit` for ``s.epochs`` epochs at ``s.lr`` and ``s.batch_size``, no progress bar;
+    with ``s.patience``, early stopping on the validation score and the best state kept.
 
     Returns:
         (History, wall seconds of the training)
     """
     from .. import fit
 
+    if s.patience is not None:
+        fit_options = {"keep_best": True, "patience": s.patience, **fit_options}
     start = time.perf_counter()
     history = fit(model, data, epochs=s.epochs, objective=objective, lr=s.lr, batch_size=s.batch_size,
                   seed=seed, progress=False, **fit_options)

@@ -192,3 +192,82 @@ def test_committed_variant_results_match_their_settings(name, dataset):
     e = experiments.spec(name)
     assert record["settings"] == experiments.settings_record(e.settings_for(dataset)) and not record["quick"]
     assert len(record["rows"]) == len(e.tasks(e.settings_for(dataset)))
+
+
+# ------------------------------------------------------------------ the papers' protocol and kept models (issue 25)
+
+def _protocol_iwae(**kw) -> iwae.IWAESettings:
+    """Quick IWAE settings under the papers' protocol: dynamic MNIST-5k, early stopping, a K sweep."""
+    return dataclasses.replace(iwae.QUICK, dataset="mnist5k", binarize="dynamic", epochs=3, patience=2,
+                               eval_Ks=(5, 25), ks=(1, 2), **kw)
+
+
+def test_protocol_options_left_unset_keep_old_records_matching():
+    record = experiments.settings_record(iwae.MNIST5K)
+    assert not {"binarize", "patience", "eval_Ks"} & set(record)
+    assert experiments.settings_record(iwae.MNIST5K_NEXT)["binarize"] == "dynamic"
+
+
+def test_the_next_mnist5k_iwae_settings_are_the_papers_protocol_on_the_same_networks():
+    s = iwae.MNIST5K_NEXT
+    assert (s.binarize, s.eval_Ks[-1] / s.eval_Ks[0] >= 5, s.patience is not None) == ("dynamic", True, True)
+    assert dataclasses.replace(s, binarize=None, epochs=iwae.MNIST5K.epochs, patience=None, eval_Ks=None) == iwae.MNIST5K
+
+
+def test_a_protocol_run_records_the_k_sweep_train_and_test_and_its_convergence():
+    s = _protocol_iwae()
+    row = iwae.run_task(s, "vae", 2, 0, "cpu")
+    assert set(row["test_nll_by_K"]) == {"5", "25"} and row["test_nll"] == row["test_nll_by_K"]["25"]
+    assert row["test_nll"] <= row["test_neg_elbo"] and row["train_nll"] <= row["train_neg_elbo"]   # bounds
+    assert row["epochs_run"] == 3 and row["best_epoch"] == 3 and [e for e, *_ in row["val_curve"]] == [3]
+    assert row["test_nll"] > 100                           # 784 Bernoulli pixels
+
+
+def test_a_quick_variant_takes_the_variants_data_protocol():
+    e = dataclasses.replace(experiments.spec("iwae"), variants={"mnist5k": iwae.MNIST5K_NEXT})
+    assert e.settings_for("mnist5k", quick=True).binarize == "dynamic"
+
+
+def test_kept_models_load_offline_verified_and_reproduce_their_check(tmp_path):
+    e = dataclasses.replace(experiments.spec("iwae"), quick=_protocol_iwae())
+    experiments.EXPERIMENTS["iwae_protocol_test"] = dataclasses.replace(e, name="iwae_protocol_test")
+    try:
+        record = experiments.run("iwae_protocol_test", quick=True, keep_dir=tmp_path)
+    finally:
+        del experiments.EXPERIMENTS["iwae_protocol_test"]
+    kept_rows = [r for r in record["rows"] if "kept" in r]
+    assert sorted(r["kept"]["file"] for r in kept_rows) == ["iwae_protocol_test-mnist5k-iwae-k2.pt",
+                                                             "iwae_protocol_test-mnist5k-vae-k2.pt"]
+    assert experiments.kept(tmp_path) == [f[:-3] for f in sorted(r["kept"]["file"] for r in kept_rows)]
+    data = experiments.base.load_data(_protocol_iwae(), "cpu")
+    for row in kept_rows:
+        setting = f"{row['objective']}-k{row['k']}"
+        model = experiments.trained("iwae_protocol_test", setting, folder=tmp_path)
+        assert not model.training and next(model.parameters()).dtype == torch_default_dtype()
+        assert experiments.base.kept_check(model, data) == pytest.approx(row["kept"]["check_nll"], abs=1e-4)
+        assert abs(row["kept"]["check_shift"]) < 0.05          # float16 storage moves the check < 0.05 nats
+    path = tmp_path / kept_rows[0]["kept"]["file"]
+    blob = bytearray(path.read_bytes())
+    blob[-200] ^= 0xFF                                          # a flipped byte in the weights
+    path.write_bytes(bytes(blob))
+    with pytest.raises(ValueError, match="corrupt|not a readable"):
+        experiments.trained("iwae_protocol_test", f"{kept_rows[0]['objective']}-k2", folder=tmp_path)
+    with pytest.raises(FileNotFoundError, match="kept: iwae_protocol_test-mnist5k"):
+        experiments.trained("iwae_protocol_test", "nope", folder=tmp_path)
+
+
+def torch_default_dtype():
+    import torch
+    return torch.get_default_dtype()
+
+
+@pytest.mark.parametrize("stem", experiments.kept())
+def test_every_committed_kept_model_loads_and_reproduces_the_check_in_its_result_file(stem):
+    rows = [r for name in experiments.names() for d in experiments.available(name)
+            for r in experiments.load(name, dataset=d)["rows"] if r.get("kept", {}).get("file") == stem + ".pt"]
+    assert len(rows) == 1, f"{stem}.pt is kept but no result file names it"
+    name, dataset, setting = stem.split("-", 2)
+    model = experiments.trained(name, setting, dataset=dataset)
+    s = experiments.spec(name).settings_for(dataset)
+    data = experiments.base.load_data(s, "cpu")
+    assert experiments.base.kept_check(model, data) == pytest.approx(rows[0]["kept"]["check_nll"], abs=1e-3)

@@ -36,8 +36,10 @@ NETWORKS = Registry("arch")
 
 
 @NETWORKS.register("mlp")
-def _mlp(x_dim: int, z_dim: int, hidden: Sequence[int], activation: str, **_) -> tuple[nn.Module, nn.Module]:
-    return mlp_encoder(x_dim, hidden, z_dim, activation), mlp_decoder(z_dim, list(reversed(hidden)), x_dim, activation)
+def _mlp(x_dim: int, z_dim: int, hidden: Sequence[int], activation: str, init: str = "torch",
+         **_) -> tuple[nn.Module, nn.Module]:
+    return (mlp_encoder(x_dim, hidden, z_dim, activation, init),
+            mlp_decoder(z_dim, list(reversed(hidden)), x_dim, activation, init))
 
 
 @NETWORKS.register("conv")
@@ -83,7 +85,7 @@ def build_vae(x_dim: int, z_dim: int, hidden: Sequence[int] = (256, 256), arch: 
               activation: str = "relu", likelihood: str = "bernoulli", flow: str | None = None,
               flow_length: int = 4, prior: str = "standard", prior_components: int = 50,
               decoder: str = "factorized", ar_hidden: int = 32, window: int | None = None,
-              pixelcnn_layers: int = 3, pixelcnn_channels: int = 32) -> VAE:
+              pixelcnn_layers: int = 3, pixelcnn_channels: int = 32, init: str = "torch") -> VAE:
     """A VAE (by default with a standard normal prior), rebuilt by the same call from its ``config``.
 
     Arguments:
@@ -102,6 +104,8 @@ def build_vae(x_dim: int, z_dim: int, hidden: Sequence[int] = (256, 256), arch: 
             (:class:`~dgmlib.models.ARDecoder` with ``ar_hidden`` units per pixel and ``window``)
             or "pixelcnn" (:class:`~dgmlib.models.pixelcnn.PixelCNNDecoder` on square images, with
             ``pixelcnn_layers`` masked layers of ``pixelcnn_channels`` maps).
+        init: the MLP weights' initialization, "torch" or "he" (:func:`dgmlib.nets.mlp`; use
+            "he" for tanh networks on 784 pixels).
     Example:
         >>> build_vae(64, 2, hidden=(32,), prior="mog", prior_components=5).config["prior"]
         'mog'
@@ -112,11 +116,15 @@ def build_vae(x_dim: int, z_dim: int, hidden: Sequence[int] = (256, 256), arch: 
         config.update(flow=flow, flow_length=int(flow_length))
     if prior != "standard":
         config.update(prior=prior, prior_components=int(prior_components))
+    if init != "torch":
+        if arch != "mlp":
+            raise ValueError(f"init={init!r} sets the MLP networks' weights; arch={arch!r} has its own")
+        config.update(init=init)
     if decoder == "autoregressive":
         config.update(decoder=decoder, ar_hidden=int(ar_hidden), window=window)
     elif decoder == "pixelcnn":
         config.update(decoder=decoder, pixelcnn_layers=int(pixelcnn_layers), pixelcnn_channels=int(pixelcnn_channels))
-    enc, dec = NETWORKS.build(arch, x_dim=x_dim, z_dim=z_dim, hidden=hidden, activation=activation)
+    enc, dec = NETWORKS.build(arch, x_dim=x_dim, z_dim=z_dim, hidden=hidden, activation=activation, init=init)
     if decoder == "autoregressive":
         if likelihood != "bernoulli":
             raise ValueError("the autoregressive decoder models binary pixels: use likelihood='bernoulli'")

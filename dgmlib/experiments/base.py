@@ -42,6 +42,8 @@ class Settings:
     #: Test log p(x) at each of these numbers of importance samples (the largest is the table's;
     #: two a factor >= 5 apart show whether the estimate has converged); None: one K.
     eval_Ks: tuple[int, ...] | None = None
+    #: The MLPs' weight initialization (:func:`dgmlib.nets.mlp`: "he"); None: PyTorch's default.
+    init: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -210,7 +212,7 @@ def train_vae(s: Settings, data, seed: int, objective: Callable, device: str, *,
 
     seed_everything(seed)   # the model's initialization
     model = build_vae(data.dim, s.z_dim if z_dim is None else z_dim, hidden=s.hidden,
-                      activation=s.activation, **model_options).to(device)
+                      activation=s.activation, init=s.init or "torch", **model_options).to(device)
     history, seconds = timed_fit(model, data, s, seed, objective, val_every=val_every)
     return model, history, seconds
 

@@ -204,14 +204,16 @@ def _protocol_iwae(**kw) -> iwae.IWAESettings:
 
 def test_protocol_options_left_unset_keep_old_records_matching():
     record = experiments.settings_record(iwae.MNIST5K)
-    assert not {"binarize", "patience", "eval_Ks"} & set(record)
+    assert not {"binarize", "patience", "eval_Ks", "init"} & set(record)
     assert experiments.settings_record(iwae.MNIST5K_NEXT)["binarize"] == "dynamic"
 
 
 def test_the_next_mnist5k_iwae_settings_are_the_papers_protocol_on_the_same_networks():
     s = iwae.MNIST5K_NEXT
     assert (s.binarize, s.eval_Ks[-1] / s.eval_Ks[0] >= 5, s.patience is not None) == ("dynamic", True, True)
-    assert dataclasses.replace(s, binarize=None, epochs=iwae.MNIST5K.epochs, patience=None, eval_Ks=None) == iwae.MNIST5K
+    assert s.init == "he"
+    assert dataclasses.replace(s, binarize=None, epochs=iwae.MNIST5K.epochs, patience=None, eval_Ks=None,
+                               init=None) == iwae.MNIST5K
 
 
 def test_a_protocol_run_records_the_k_sweep_train_and_test_and_its_convergence():

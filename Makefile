@@ -78,9 +78,12 @@ grade: setup
 DATASET ?=
 DEVICE  ?= cpu
 TABLES  ?=
+## UPCOMING=1: the papers' protocol where a table has settings for it (dynamic binarization, early
+## stopping, a K sweep; the seed-0 models kept in dgmlib/experiments/trained/).
+UPCOMING ?=
 tables: setup
 	OMP_NUM_THREADS=1 $(PY) tools/tables.py run $(TABLES) --workers $(WORKERS) --device $(DEVICE) \
-		$(if $(DATASET),--dataset $(DATASET))
+		$(if $(DATASET),--dataset $(DATASET)) $(if $(UPCOMING),--upcoming)
 	$(PY) tools/tables.py publish
 
 ## Speed measurements into benchmarks/out/*.md, assembled into the appendix book/performance.md

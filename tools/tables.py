@@ -52,12 +52,12 @@ def code_version() -> dict[str, Any]:
 
 
 def run(names: list[str], workers: int = 1, device: str = "cpu", out: pathlib.Path = RESULTS,
-        dataset: str | None = None, trained: pathlib.Path | None = None) -> list[pathlib.Path]:
+        dataset: str | None = None, trained: pathlib.Path | None = None, upcoming: bool = False) -> list[pathlib.Path]:
     """Run the experiments ``names`` in full (on ``dataset``, default each one's own), stamp
     :func:`code_version` and save each record to ``out/<name>.json`` (``<name>-<dataset>.json``)
     as soon as it is done; with ``trained``, the models each table keeps are saved there."""
     paths = []
-    keep = {} if trained is None else {"keep_dir": trained}
+    keep = ({} if trained is None else {"keep_dir": trained}) | ({"upcoming": True} if upcoming else {})
     for name in names:
         version = code_version()   # before the run: the code that ran, not edits made meanwhile
         record = experiments.run(name, workers=workers, device=device, dataset=dataset, **keep)
@@ -143,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("--out", type=pathlib.Path, default=RESULTS, help="default: dgmlib/experiments/results")
     run_parser.add_argument("--trained", type=pathlib.Path, default=TRAINED,
                             help="where the kept trained models go (default: dgmlib/experiments/trained)")
+    run_parser.add_argument("--upcoming", action="store_true",
+                            help="the data set's upcoming settings (the papers' protocol: dynamic binarization, "
+                                 "early stopping, a K sweep, kept models) where a table has them")
     publish_parser = commands.add_parser("publish", help="write the appendix page from the result files")
     publish_parser.add_argument("--out", type=pathlib.Path, default=PAGE, help="default: book/results.md")
     args = parser.parse_args(argv)
@@ -152,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in names:
             experiments.file_name(name, args.dataset)   # an unknown name or data set fails before hours of runs
         run(names, workers=args.workers, device=args.device, out=args.out, dataset=args.dataset,
-            trained=args.trained)
+            trained=args.trained, upcoming=args.upcoming)
     else:
         print(f"results page -> {publish(args.out)}")
     return 0

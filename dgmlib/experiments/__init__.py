@@ -79,7 +79,7 @@ def file_name(name: str, dataset: str | None = None) -> str:
 
 
 def run(name: str, quick: bool = False, workers: int = 1, device: str = "cpu",
-        dataset: str | None = None, keep_dir: str | os.PathLike | None = None) -> Record:
+        dataset: str | None = None, keep_dir: str | os.PathLike | None = None, upcoming: bool = False) -> Record:
     """Run experiment ``name`` with its full (or quick) settings.
 
     Arguments:
@@ -89,12 +89,13 @@ def run(name: str, quick: bool = False, workers: int = 1, device: str = "cpu",
         device: where the models train, e.g. "cpu" or "cuda".
         keep_dir: where the tasks that the experiment keeps (its ``keep``) save their trained
             model, as ``<name>-<dataset>-<label>.pt`` (None: nothing is saved).
+        upcoming: run the data set's upcoming settings (the papers' protocol) where it has some.
     Returns:
         the result record: name, quick, settings, code versions, device, workers, created,
         wall_seconds and one row per task.
     """
     experiment = spec(name)
-    settings = experiment.settings_for(dataset, quick=quick)
+    settings = experiment.settings_for(dataset, quick=quick, upcoming=upcoming)
     tasks = experiment.tasks(settings)
     data_name = getattr(settings, "dataset", "digits")
     keeps = [None if keep_dir is None or experiment.keep is None or experiment.keep(t) is None

@@ -67,6 +67,10 @@ class Experiment:
             for seed 0 of a setting the chapter shows), None for the others. A run with a
             ``keep_dir`` passes ``keep=<path>`` to those tasks' runner, which saves the model there
             (:func:`keep_model`); :func:`dgmlib.experiments.trained` loads it back.
+        upcoming: a variant's settings under the papers' protocol (issue 25: dynamic binarization,
+            early stopping, a K sweep, kept models) that replace ``variants[dataset]`` once their
+            result file is computed (``make tables DATASET=mnist5k UPCOMING=1``); until then the
+            committed file holds the variant's settings and the chapters read it.
     """
     name: str
     title: str
@@ -79,6 +83,7 @@ class Experiment:
     variants: Mapping[str, Settings] = dataclasses.field(default_factory=dict)
     quick_variants: Mapping[str, Settings] = dataclasses.field(default_factory=dict)
     keep: Callable[[tuple], str | None] | None = None
+    upcoming: Mapping[str, Settings] = dataclasses.field(default_factory=dict)
 
     @property
     def datasets(self) -> tuple[str, ...]:
@@ -86,16 +91,24 @@ class Experiment:
         variants' (e.g. "mnist5k"; "mnist" where it can be downloaded)."""
         return (getattr(self.settings, "dataset", "digits"), *self.variants)
 
-    def settings_for(self, dataset: str | None = None, quick: bool = False) -> Settings:
+    def settings_for(self, dataset: str | None = None, quick: bool = False, upcoming: bool = False) -> Settings:
         """The full (or quick) settings of the table on ``dataset`` (default: the default settings').
         Quick settings on another data set are ``quick_variants[dataset]`` where given, else the
         quick ones with that ``dataset`` (in the variant's settings class, whose extra fields keep
-        their defaults): the same code path, on the variant's data."""
+        their defaults): the same code path, on the variant's data. ``upcoming``: the variant's
+        :attr:`upcoming` settings where there are some."""
         default = self.datasets[0]
         dataset = default if dataset is None else dataset
         if dataset not in self.datasets:
             raise ValueError(f"experiment {self.name!r} has no settings for data set {dataset!r}; "
                              f"choose one of {', '.join(self.datasets)}")
+        if upcoming and dataset in self.upcoming:
+            full = self.upcoming[dataset]
+            if not quick:
+                return full
+            return type(full)(**{**dataclasses.asdict(self.quick), "dataset": dataset, "binarize": full.binarize,
+                                 "init": full.init, "patience": full.patience and 2,
+                                 "eval_Ks": full.eval_Ks and (5, 25)})
         if quick:
             if dataset == default:
                 return self.quick

@@ -156,7 +156,7 @@ def build(kind: str, name: str, **kwargs: Any) -> Any:
     return REGISTRIES[kind].build(name, **kwargs)
 
 
-def from_config(config: dict[str, Any]) -> Model:
+def from_config(config: dict[str, Any]) -> Model | CrossModalVAE:
     """A fresh model of the architecture that ``config`` (a model's ``config``) describes: the
     builder ``MODELS[config["model"]]`` (a config without "model" is a VAE's, as checkpoints of
     dgmlib 0.1 wrote them, or, with "modalities", a CrossModalVAE's from before it was registered)

@@ -333,6 +333,7 @@ ENTRIES = {
     "deep_hierarchical.layerwise_elbo": (lambda x: dh.layerwise_elbo(M["deep"], x, beta=0.5, free_bits=0.1), True, 1),
     # the two-level hierarchical VAE
     "HierarchicalVAE.terms": (lambda x: M["hier"].terms(x, 2), True, 1),
+    "HierarchicalVAE.log_weights": (lambda x: M["hier"].log_weights(x, 2), True, 1),
     "HierarchicalVAE.reconstruct": (lambda x: M["hier"].reconstruct(x), False, 1),
     "HierarchicalVAE.posterior_means": (lambda x: M["hier"].posterior_means(x, samples=3), False, 1),
     "metrics.active_units_per_level": (lambda x: dgmlib.active_units_per_level(M["hier"], x, samples=3), False, 1),
@@ -486,12 +487,18 @@ NO_DATA = {
                                  "DeepHierarchicalVAE.check_input": "the check itself",
                                  "DeepHierarchicalVAE.check_support": "the check itself",
                                  "DeepHierarchicalVAE.analytic_kl": "refuses"},
+    "models.hierarchical": {"HierarchicalVAE.analytic_kl": "Gaussian parameters",
+                            "HierarchicalVAE.check_input": "the check itself",
+                            "HierarchicalVAE.check_support": "the check itself",
+                            "HierarchicalVAE.decode_mean": "latent z", "HierarchicalVAE.prior_draw": "draws",
+                            "HierarchicalVAE.sample": "draws", "HierarchicalVAE.sample_means": "draws"},
 }
 WALKED = {"inference_gaps": gaps, "mutual_information": mi, "semi_supervised": ss, "cross_modal": cross_modal,
-          "models.semi_supervised": m2, "models.cross_modal_vae": cmv, "models.deep_hierarchical": dh}
+          "models.semi_supervised": m2, "models.cross_modal_vae": cmv, "models.deep_hierarchical": dh,
+          "models.hierarchical": hier}
 # the short names the tables use for the functions of a module (a method is "Class.method")
 SHORT = {"models.semi_supervised": "models.semi_supervised", "models.cross_modal_vae": "cross_modal_vae",
-         "models.deep_hierarchical": "deep_hierarchical"}
+         "models.deep_hierarchical": "deep_hierarchical", "models.hierarchical": "hierarchical"}
 
 
 def _public_names(prefix, module):

@@ -9,7 +9,8 @@ loading uses to rebuild any saved model.
   swaps in an autoregressive decoder);
 * ``posterior_flow``: planar, radial, householder, sylvester_orthogonal / _householder / _triangular,
   iaf (amortized layers);
-* ``model``: vae, hierarchical_vae, dequantized_flow, deep_hierarchical_vae.
+* ``model``: vae, hierarchical_vae, dequantized_flow, deep_hierarchical_vae, semi_supervised_vae,
+  cross_modal_vae.
 
 A model's ``config`` holds its registered ``"model"`` name and the keyword arguments of that
 builder, so ``from_config(model.config)`` builds the same architecture (fresh weights).
@@ -24,6 +25,7 @@ from . import flows
 from .dequantization import build_dequantized_flow
 from .likelihoods import LIKELIHOODS
 from .models import ARDecoder, HierarchicalVAE, Model, VAE
+from .models.cross_modal_vae import CrossModalVAE
 from .models.deep_hierarchical import DeepHierarchicalVAE
 from .models.pixelcnn import PixelCNNDecoder, image_shape
 from .models.semi_supervised import SemiSupervisedVAE
@@ -148,6 +150,7 @@ MODELS.register("hierarchical_vae")(HierarchicalVAE)
 MODELS.register("dequantized_flow")(build_dequantized_flow)
 MODELS.register("deep_hierarchical_vae")(DeepHierarchicalVAE)
 MODELS.register("semi_supervised_vae")(SemiSupervisedVAE)
+MODELS.register("cross_modal_vae")(CrossModalVAE)
 
 #: Every registry, by kind.
 REGISTRIES: dict[str, Registry] = {"likelihood": LIKELIHOODS, "prior": PRIORS, "network": NETWORKS,
@@ -161,14 +164,15 @@ def build(kind: str, name: str, **kwargs: Any) -> Any:
     return REGISTRIES[kind].build(name, **kwargs)
 
 
-def from_config(config: dict[str, Any]) -> Model:
+def from_config(config: dict[str, Any]) -> Model | CrossModalVAE:
     """A fresh model of the architecture that ``config`` (a model's ``config``) describes: the
     builder ``MODELS[config["model"]]`` (a config without "model" is a VAE's, as checkpoints of
-    dgmlib 0.1 wrote them) called with the other entries."""
+    dgmlib 0.1 wrote them, or, with "modalities", a CrossModalVAE's from before it was registered)
+    called with the other entries."""
     if not isinstance(config, dict):
         raise TypeError(f"config must be a dict, got {type(config).__name__}")
     kwargs = dict(config)
-    name = kwargs.pop("model", "vae")
+    name = kwargs.pop("model", "cross_modal_vae" if "modalities" in kwargs else "vae")
     try:
         return MODELS.build(name, **kwargs)
     except TypeError as err:

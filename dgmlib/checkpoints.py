@@ -2,7 +2,8 @@
 
 ``save`` writes atomically (a temporary file beside the target, renamed over it); ``load``
 rebuilds the model from the stored config with :func:`dgmlib.builders.from_config`, so every
-model kind a builder made (VAE, HierarchicalVAE, DequantizedFlow) loads back.
+model kind of the registry ``dgmlib.builders.MODELS`` (VAE, HierarchicalVAE, DequantizedFlow,
+DeepHierarchicalVAE, SemiSupervisedVAE, CrossModalVAE) loads back.
 """
 from __future__ import annotations
 

@@ -25,7 +25,9 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
+from . import validation
 from .distributions import LOG_2PI, gaussian_log_prob
+from .models import Model
 
 
 class Posterior(NamedTuple):
@@ -72,6 +74,7 @@ def encoder_posterior(model: nn.Module, x: Tensor) -> Posterior:
     Shapes:
         x: [B, D] -> Posterior(mu [B, d], logvar [B, d], context [B, c] or None)
     """
+    _check_inputs(model, x, support=False)
     if getattr(model, "amortized_flow", False):
         return Posterior(*model.encoder.with_features(x))
     mu, logvar = model.encoder(x)
@@ -96,6 +99,13 @@ def log_weights_given(model: nn.Module, x: Tensor, q: Posterior, eps: Tensor,
     Shapes:
         x: [B, D], q.mu, q.logvar: [B, d], eps: [K, B, d] -> [K, B]
     """
+    _check_inputs(model, x)
+    return _log_weights_given(model, x, q, eps, path_gradient)
+
+
+def _log_weights_given(model: nn.Module, x: Tensor, q: Posterior, eps: Tensor,
+                       path_gradient: bool = False) -> Tensor:
+    """:func:`log_weights_given` on data checked by the caller (the optimization loop's steps)."""
     if eps.dim() != 3 or eps.shape[1:] != q.mu.shape or q.logvar.shape != q.mu.shape:
         raise ValueError(f"eps must be [K, B, d] with mu and logvar [B, d]; got eps {tuple(eps.shape)}, "
                          f"mu {tuple(q.mu.shape)}, logvar {tuple(q.logvar.shape)}")
@@ -114,15 +124,23 @@ def log_weights_given(model: nn.Module, x: Tensor, q: Posterior, eps: Tensor,
 
 def _elbo_given(model: nn.Module, x: Tensor, q: Posterior, eps: Tensor, chunk: int = 100) -> Tensor:
     """Mean log weight over the K rows of eps, ``chunk`` samples per pass: [B]."""
-    return sum(log_weights_given(model, x, q, e).sum(0) for e in eps.split(chunk)) / eps.shape[0]
+    return sum(_log_weights_given(model, x, q, e).sum(0) for e in eps.split(chunk)) / eps.shape[0]
 
 
-def _check_inputs(model: nn.Module, x: Tensor) -> None:
+def _check_inputs(model: nn.Module, x: Tensor, support: bool = True) -> None:
+    """The model's own input check (:meth:`~dgmlib.models.base.Model.check_input`: shape, feature count,
+    dtype and device, finite values and, with ``support``, the likelihood's support), the checks
+    :func:`~dgmlib.train.fit` runs; for other modules a non-empty, finite [B, D] tensor of their dtype."""
+    if isinstance(model, Model):
+        model.check_input(x, support=support)
+        return
+    validation.check_tensor(x)
     if x.dim() != 2 or x.shape[0] < 1:
         raise ValueError(f"x must be a [B, D] tensor with B >= 1, got shape {tuple(x.shape)}")
     p = next(model.parameters(), None)
     if p is not None and (p.dtype != x.dtype or p.device != x.device):
         raise ValueError(f"x is {x.dtype} on {x.device} but the model is {p.dtype} on {p.device}")
+    validation.check_finite(x)
 
 
 def refine_posterior(model: nn.Module, x: Tensor, steps: int = 300, lr: float = 0.05, K: int = 8,
@@ -179,7 +197,7 @@ def refine_posterior(model: nn.Module, x: Tensor, steps: int = 300, lr: float = 
             for group in opt.param_groups:   # cosine decay from lr to lr / 100
                 group["lr"] = lr * (0.01 + 0.495 * (1 + math.cos(math.pi * step / steps)))
             eps = torch.randn(shape, dtype=x.dtype, device=x.device)
-            loss = -log_weights_given(model, x, as_q(leaves), eps, path_gradient=True).mean(0).sum()
+            loss = -_log_weights_given(model, x, as_q(leaves), eps, path_gradient=True).mean(0).sum()
             grads = torch.autograd.grad(loss, leaves)   # only the local parameters get gradients
             for leaf, g in zip(leaves, grads):
                 leaf.grad = g
@@ -220,11 +238,13 @@ def log_marginal_given(model: nn.Module, x: Tensor, q: Posterior, K: int = 5000,
     Shapes:
         x: [B, D], q: Posterior of [B, d] -> [B]
     """
+    _check_inputs(model, x)
+    K, chunk = validation.check_positive_int(K, "K"), validation.check_positive_int(chunk, "chunk")
     total = None
     for start in range(0, int(K), int(chunk)):
         n = min(int(chunk), int(K) - start)
         eps = torch.randn((n, *q.mu.shape), dtype=x.dtype, device=x.device)
-        lse = torch.logsumexp(log_weights_given(model, x, q, eps), dim=0)
+        lse = torch.logsumexp(_log_weights_given(model, x, q, eps), dim=0)
         total = lse if total is None else torch.logaddexp(total, lse)
     return total - math.log(K)
 
@@ -249,7 +269,11 @@ def inference_gaps(model: nn.Module, x: Tensor, steps: int = 300, lr: float = 0.
             of refining again (``steps``, ``lr``, ``K``, ``eval_K`` and ``rtol`` are then unused).
     Shapes:
         x: [B, D] -> Gaps of [B] tensors (nats)
+    Raises:
+        ValueError: x that :func:`~dgmlib.train.fit` would refuse (wrong shape or feature count, NaN or
+            infinite values, values outside the likelihood's support), named by rows.
     """
+    _check_inputs(model, x)
     refined = refinement
     if refined is None:
         refined = refine_posterior(model, x, steps=steps, lr=lr, K=K, eval_K=eval_K, rtol=rtol, warn=warn)

@@ -77,14 +77,21 @@ def active_units(model: LatentVariableModel | Any, x: Tensor, threshold: float =
                  batch_size: int = 4096) -> ActiveUnits:
     r"""Active units (Burda et al., 2016): unit u is active when
     :math:`A_u = \mathrm{Cov}_x\big(\mathbb E_{q(z|x)}[z_u]\big) > 0.01`, i.e. its posterior mean
-    varies with the input.
+    varies with the input. The posterior mean is the encoder's :math:`\mu_\phi(x)`, or, for a
+    model with a ``posterior_mean(x)`` method (the semi-supervised M2, whose encoder also reads the
+    label: :math:`\sum_y q(y|x)\,\mu_\phi(x, y)`), that method's.
 
     Shapes:
         x: [N, D] -> ActiveUnits(count, variance [d])
     """
     if isinstance(model, Model):        # anything with an encoder works; a dgmlib model also checks x
         model.check_input(x, support=False)
-    mu = encoder_stats(model.encoder, x, check_positive_int(batch_size, "batch_size"))[0]
+    batch_size = check_positive_int(batch_size, "batch_size")
+    if callable(getattr(model, "posterior_mean", None)):
+        with eval_mode(model):
+            mu = torch.cat([model.posterior_mean(xb) for xb in torch.split(x, batch_size)])
+    else:
+        mu = encoder_stats(model.encoder, x, batch_size)[0]
     variance = mu.var(dim=0, unbiased=False)
     return ActiveUnits(int((variance > threshold).sum()), variance)
 
@@ -183,19 +190,26 @@ def marginal_kl(model: LatentVariableModel, x: Tensor, samples: int = 1, chunk: 
 
 @torch.no_grad()
 def active_units_per_level(model: HierarchicalVAE, x: Tensor, threshold: float = 0.01,
-                           samples: int = 20) -> tuple[int, int]:
+                           samples: int | None = None) -> tuple[int, int]:
     r"""Active units of each level (Burda et al., 2016): unit u is active when
-    :math:`\mathrm{Cov}_x(\mathbb E_q[z_u|x]) > 0.01`. Returns (count in z1, count in z2).
+    :math:`A_u = \mathrm{Cov}_x(\mathbb E_q[z_u|x]) > 0.01`. Returns (count in z1, count in z2).
+
+    :math:`\mathbb E_q[z_2|x]` is the encoder's mean; :math:`\mathbb E_q[z_1|x]` a Monte Carlo mean over
+    :math:`z_2 \sim q(z_2|x)` (``samples`` draws, by default as many as make its variance at most
+    ``threshold / 10`` for every entry), and that Monte Carlo variance, which a unit with a constant
+    posterior mean would otherwise show as :math:`A_u`, is subtracted.
 
     Shapes:
         x: [N, D] -> (int, int)
     """
     if not isinstance(model, HierarchicalVAE):
         raise TypeError(f"active_units_per_level needs a HierarchicalVAE, got {type(model).__name__}")
+    if not threshold > 0:
+        raise ValueError(f"threshold must be a positive variance, got {threshold!r}")
     with eval_mode(model):
-        mu1, mu2 = model.posterior_means(x, check_positive_int(samples, "samples"))
-    return (int((mu1.var(0, unbiased=False) > threshold).sum()),
-            int((mu2.var(0, unbiased=False) > threshold).sum()))
+        means, noise = model._posterior_mean_stats(x, samples, threshold / 10)
+    count = [int((m.var(0, unbiased=False) - v.mean(0) > threshold).sum()) for m, v in zip(means, noise)]
+    return count[0], count[1]
 
 
 def bits_per_dim(nll_nats: Tensor | float, dim: int) -> Tensor | float:

@@ -22,7 +22,9 @@ import math
 import torch
 from torch import Tensor, nn
 
+from . import validation
 from .distributions import LOG_2PI
+from .models import Model
 
 
 def _check_scores(scores: Tensor, name: str = "scores") -> int:
@@ -32,7 +34,16 @@ def _check_scores(scores: Tensor, name: str = "scores") -> int:
     if scores.shape[0] < 2:
         raise ValueError(f"{name} needs a batch of B >= 2 samples (the off-diagonal pairs are the "
                          f"negatives), got B = {scores.shape[0]}")
+    _check_no_nan(scores, name)
     return scores.shape[0]
+
+
+def _check_no_nan(t: Tensor, name: str) -> None:
+    """A ``ValueError`` naming the rows of ``t`` that hold NaN (-inf is a valid log-density)."""
+    if validation.enabled() and t.is_floating_point() and bool(t.isnan().any()):
+        rows = t.isnan().reshape(t.shape[0], -1).any(-1).nonzero().flatten()[:5].tolist()
+        raise ValueError(f"{name} contains {int(t.isnan().sum())} NaN values (rows {rows}); the critic "
+                         "or the data that produced them are broken")
 
 
 def barber_agakov(log_q: Tensor, entropy: float | Tensor | None = None,
@@ -61,12 +72,14 @@ def barber_agakov(log_q: Tensor, entropy: float | Tensor | None = None,
         raise ValueError(f"log_q must be a [B] tensor of log q(y_i | x_i), got {shape}")
     if log_q.shape[0] < 2:
         raise ValueError(f"log_q needs a batch of B >= 2 samples, got B = {log_q.shape[0]}")
+    _check_no_nan(log_q, "log_q")
     if (entropy is None) == (log_marginal is None):
         raise ValueError("give exactly one of entropy (H(y) in nats) and log_marginal (log p(y_i))")
     if log_marginal is not None:
         if log_marginal.shape != log_q.shape:
             raise ValueError(f"log_marginal must have the shape of log_q {tuple(log_q.shape)}, "
                              f"got {tuple(log_marginal.shape)}")
+        _check_no_nan(log_marginal, "log_marginal")
         return (log_q - log_marginal).mean()
     return torch.as_tensor(entropy, dtype=log_q.dtype, device=log_q.device) + log_q.mean()
 
@@ -238,6 +251,11 @@ def encoder_scores(model: nn.Module, x: Tensor) -> tuple[Tensor, Tensor]:
         x: [B, D] -> (scores [B, B], log_prior [B])
     """
     _gaussian_encoder(model)
+    if isinstance(model, Model):         # the check fit runs; encoding alone takes any finite input
+        model.check_input(x, support=False)
+    else:
+        validation.check_tensor(x)
+        validation.check_finite(x)
     if x.dim() != 2 or x.shape[0] < 2:
         raise ValueError(f"x must be a [B, D] batch with B >= 2, got shape {tuple(x.shape)}")
     mu, logvar = model.encoder(x)
@@ -261,6 +279,7 @@ def generative_barber_agakov(model: nn.Module, n: int) -> Tensor:
         -> [] (nats)
     """
     _gaussian_encoder(model)
+    n = validation.check_positive_int(n, "n")
     if n < 2:
         raise ValueError(f"n must be >= 2 samples, got {n}")
     z = model.prior.sample(int(n))

@@ -15,8 +15,8 @@ from .models import LatentVariableModel, VAE
 
 def kl_term(model: LatentVariableModel, terms, analytic_kl: bool) -> Tensor:
     """KL(q(z|x) || p(z)) per example [B]: closed form where the model has one, else Monte Carlo."""
-    if analytic_kl:
-        return model.analytic_kl(terms.mu, terms.logvar)
+    if analytic_kl:      # a model whose terms have no (mu, logvar) says in analytic_kl what to call
+        return model.analytic_kl(getattr(terms, "mu", None), getattr(terms, "logvar", None))
     return (terms.log_qz - terms.log_pz).mean(0)
 
 
@@ -36,7 +36,8 @@ def elbo(model: nn.Module, x: Tensor, K: int = 1, analytic_kl: bool = False) -> 
     terms = model.terms(x, K)
     if not analytic_kl:
         return terms.log_w.mean(0)
-    return terms.log_px_z.mean(0) - kl_term(model, terms, True)
+    kl = kl_term(model, terms, True)          # first: a model without a closed form says so
+    return terms.log_px_z.mean(0) - kl
 
 
 def beta_elbo(model: nn.Module, x: Tensor, beta: float = 1.0, K: int = 1,
@@ -49,7 +50,8 @@ def beta_elbo(model: nn.Module, x: Tensor, beta: float = 1.0, K: int = 1,
         x: [B, D] -> [B]
     """
     terms = model.terms(x, K)
-    return terms.log_px_z.mean(0) - beta * kl_term(model, terms, analytic_kl)
+    kl = kl_term(model, terms, analytic_kl)   # first: a model without a closed form says so
+    return terms.log_px_z.mean(0) - beta * kl
 
 
 def iwae_bound(model: nn.Module, x: Tensor, K: int = 5) -> Tensor:

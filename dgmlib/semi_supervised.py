@@ -127,8 +127,12 @@ def fit_classifier(x_l: Tensor, y_l: Tensor, n_classes: int, hidden: Sequence[in
         x_l: [N_l, D], y_l: [N_l] int64 -> a module mapping [B, D] to logits [B, C]
     """
     epochs = validation.check_positive_int(epochs, "epochs")
-    y_l = check_labels(y_l, n_classes, len(x_l), "y_l")
     validation.check_tensor(x_l, "x_l")
+    if x_l.dim() != 2 or not x_l.is_floating_point():
+        raise ValueError(f"x_l must be a [N, D] float tensor of images, got {tuple(x_l.shape)} {x_l.dtype}")
+    validation.check_nonempty(x_l, "x_l")
+    validation.check_finite(x_l, "x_l")
+    y_l = check_labels(y_l, n_classes, len(x_l), "y_l")
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
     net = mlp([x_l.shape[1], *hidden, n_classes]).to(device=x_l.device, dtype=x_l.dtype)

@@ -14,7 +14,8 @@ encoder :math:`q(z|x)`, a prior :math:`p(z)` and a decoder :math:`p(x|z)`.
 """
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+import math
+from typing import Any, Callable, NamedTuple
 
 import torch
 from torch import Tensor, nn
@@ -126,3 +127,38 @@ class LatentVariableModel(Model):
         r"""Closed-form :math:`\mathrm{KL}(q(z|x) \| p(z))` [B] from the encoder's (mu, logvar)."""
         raise ValueError(f"{type(self).__name__} has no closed-form KL; use analytic_kl=False "
                          "(the Monte Carlo estimate log q(z|x) - log p(z))")
+
+
+def monte_carlo_means(draw: Callable[[int], list[Tensor]], batch: int, samples: int | None = None,
+                      noise: float = 1e-3, max_samples: int = 100_000) -> tuple[list[Tensor], list[Tensor]]:
+    r"""Posterior means :math:`\mathbb E_q[z|x]` of latent layers whose conditional means depend on
+    draws of other layers, by Monte Carlo, with the variance of every estimate.
+
+    ``draw(k)`` returns the conditional means of every layer at k fresh draws ([k, B, d_i] each).
+    With ``samples=None`` the number of draws S grows until the variance of every estimated entry,
+    :math:`\widehat{\mathrm{Var}}/S` (the unbiased variance of the draws), is at most ``noise``, or S
+    reaches ``max_samples``; an int fixes S. The draws are taken in passes of about 2**15 rows.
+
+    Shapes:
+        -> (means [L] of [B, d_i], variances of the means [L] of [B, d_i])
+    """
+    if samples is not None:
+        samples = validation.check_positive_int(samples, "samples")
+    if not noise > 0:
+        raise ValueError(f"noise must be a positive variance, got {noise!r}")
+    max_samples = validation.check_positive_int(max_samples, "max_samples")
+    per_pass = max(1, 2 ** 15 // max(int(batch), 1))
+    total, sums, squares, target = 0, None, None, samples or per_pass
+    while total < target:
+        k = min(per_pass, target - total)
+        means = draw(k)
+        s1, s2 = [m.sum(0) for m in means], [(m ** 2).sum(0) for m in means]
+        sums = s1 if sums is None else [a + b for a, b in zip(sums, s1)]
+        squares = s2 if squares is None else [a + b for a, b in zip(squares, s2)]
+        total += k
+        if samples is None:                   # the draws that the largest conditional variance needs
+            spread = max(float(((q - m ** 2 / total) / max(total - 1, 1)).max()) for m, q in zip(sums, squares))
+            target = min(max_samples, max(total, math.ceil(spread / noise)))
+    mean = [m / total for m in sums]
+    variance = [(q / total - m ** 2).clamp_min(0) / max(total - 1, 1) for m, q in zip(mean, squares)]
+    return mean, variance

@@ -13,7 +13,8 @@ two self pairs (ordinary ELBOs), and so on. Because every encoder must serve eve
 encoders learn to place the two views of one data point at the same z.
 
 Likelihoods: ``"bernoulli"`` (binary vectors, logits), ``"gaussian"`` (real vectors, a learned
-standard deviation per dimension) and ``"categorical"`` (int64 class indices [B]; the encoder
+standard deviation per dimension) and ``"categorical"`` (integer class indices [B] of any integer
+dtype, converted to int64; floats are refused; the encoder
 reads them one-hot).
 """
 from __future__ import annotations
@@ -42,7 +43,8 @@ class CrossModalVAE(nn.Module):
         z_dim: size of the shared latent z.
         hidden: hidden layer sizes of every encoder and decoder MLP.
     Shapes:
-        a modality's data: [B, size] floats, or [B] int64 for a categorical one; z: [K, B, z_dim].
+        a modality's data: [B, size] floats of the model's dtype, or [B] integers (any integer
+        dtype) for a categorical one; z: [K, B, z_dim].
     """
 
     def __init__(self, modalities: Mapping[str, tuple[int, str]], z_dim: int = 2, hidden: Sequence[int] = (128,)):
@@ -60,8 +62,8 @@ class CrossModalVAE(nn.Module):
         self.decoders = nn.ModuleDict({m: mlp([z_dim, *hidden, size]) for m, (size, _) in self.modalities.items()})
         self.log_sigma = nn.ParameterDict({m: nn.Parameter(torch.zeros(size))
                                            for m, (size, kind) in self.modalities.items() if kind == "gaussian"})
-        self.config = {"modalities": {m: list(v) for m, v in self.modalities.items()}, "z_dim": self.z_dim,
-                       "hidden": [int(h) for h in hidden]}
+        self.config = {"model": "cross_modal_vae", "modalities": {m: list(v) for m, v in self.modalities.items()},
+                       "z_dim": self.z_dim, "hidden": [int(h) for h in hidden]}
 
     @property
     def pairs(self) -> list[tuple[str, str]]:
@@ -79,17 +81,28 @@ class CrossModalVAE(nn.Module):
         size, kind = self.modalities[name]
         validation.check_tensor(x, name)
         if kind == "categorical":
-            if x.dim() != 1 or x.is_floating_point():
-                raise ValueError(f"modality {name!r} holds class indices: an int64 [batch] tensor, "
-                                 f"got {tuple(x.shape)} {x.dtype}")
+            if x.is_floating_point() or x.is_complex() or x.dtype == torch.bool:
+                raise TypeError(f"modality {name!r} holds class indices: give an integer tensor (int64, "
+                                f"int32, uint8, ...), got {x.dtype}; whole numbers stored as floats "
+                                "must be converted on purpose, e.g. with .long()")
+            if x.dim() != 1:
+                raise ValueError(f"modality {name!r} holds class indices: a [batch] tensor, "
+                                 f"got shape {tuple(x.shape)}")
+            validation.check_nonempty(x, name)
+            x = x.long()
             if ((x < 0) | (x >= size)).any():
                 raise ValueError(f"modality {name!r}: labels must lie in 0..{size - 1}, "
                                  f"found e.g. {x[(x < 0) | (x >= size)][0].item()}")
             return x
         if x.dim() != 2 or x.shape[1] != size:
             raise ValueError(f"modality {name!r} must be [batch, {size}], got shape {tuple(x.shape)}")
+        p = next(self.parameters())
+        if x.device != p.device or x.dtype != p.dtype:
+            raise ValueError(f"modality {name!r} is {x.dtype} on {x.device} but the model is {p.dtype} on "
+                             f"{p.device}; move one of them with .to(...)")
+        validation.check_nonempty(x, name)
         validation.check_finite(x, name)
-        if kind == "bernoulli" and ((x != 0) & (x != 1)).any():
+        if kind == "bernoulli" and validation.enabled() and ((x != 0) & (x != 1)).any():
             raise ValueError(f"modality {name!r} has a Bernoulli decoder: its values must be 0 or 1")
         return x
 
@@ -109,6 +122,9 @@ class CrossModalVAE(nn.Module):
     def log_likelihood(self, name: str, x: Tensor, z: Tensor) -> Tensor:
         r""":math:`\log p_m(x_m \mid z_k)`.  x: [B, size] (or [B]), z: [K, B, z_dim] -> [K, B]"""
         x = self.check(name, x)
+        if z.dim() != 3 or z.shape[1] != len(x) or z.shape[2] != self.z_dim:
+            raise ValueError(f"z must be [K, {len(x)}, {self.z_dim}] for the {len(x)} rows of modality "
+                             f"{name!r}, got shape {tuple(z.shape)}")
         out = self.decoders[name](z)
         kind = self.modalities[name][1]
         if kind == "bernoulli":
@@ -163,7 +179,7 @@ def fit_cross_modal(model: CrossModalVAE, data: Mapping[str, Tensor], epochs: in
     if len(set(sizes.values())) != 1:
         raise ValueError(f"the modalities must be paired row by row, got {sizes} rows")
     for m in names:
-        model.check(m, data[m])
+        model.check(m, data[m])                # every value once; the batches below skip the value checks
     pairs = list(model.pairs if pairs is None else pairs)
     for i, t in pairs:
         if i not in model.modalities or t not in model.modalities:
@@ -183,7 +199,8 @@ def fit_cross_modal(model: CrossModalVAE, data: Mapping[str, Tensor], epochs: in
             i, t = pairs[step % len(pairs)]
             step += 1
             rows = order[start:start + batch_size]
-            bound = model.bound(i, t, data[i][rows.to(data[i].device)], data[t][rows.to(data[t].device)]).mean()
+            with validation.off():
+                bound = model.bound(i, t, data[i][rows.to(data[i].device)], data[t][rows.to(data[t].device)]).mean()
             if not torch.isfinite(bound):
                 raise ValueError(f"the cross-modal bound {i}->{t} is {bound.item()} at epoch {epoch}: "
                                  f"lower the learning rate ({lr})")
@@ -198,6 +215,27 @@ def fit_cross_modal(model: CrossModalVAE, data: Mapping[str, Tensor], epochs: in
     return history
 
 
+def _check_rows(x: Tensor, name: str, likelihood: str) -> Tensor:
+    """Data of a likelihood without a model: [N] integer labels (as int64) for ``"categorical"``,
+    else a [N, D] float tensor of finite values (binary for ``"bernoulli"``); never empty."""
+    validation.check_tensor(x, name)
+    if likelihood == "categorical":
+        if x.is_floating_point() or x.is_complex() or x.dtype == torch.bool or x.dim() != 1:
+            raise TypeError(f"{name} holds class indices: give a [N] integer tensor, got "
+                            f"{tuple(x.shape)} {x.dtype}")
+        validation.check_nonempty(x, name)
+        if (x < 0).any():
+            raise ValueError(f"{name}: class indices must be >= 0, found {int(x.min())}")
+        return x.long()
+    if x.dim() != 2 or not x.is_floating_point():
+        raise ValueError(f"{name} must be a [N, D] float tensor, got {tuple(x.shape)} {x.dtype}")
+    validation.check_nonempty(x, name)
+    validation.check_finite(x, name)
+    if likelihood == "bernoulli" and validation.enabled() and ((x != 0) & (x != 1)).any():
+        raise ValueError(f"{name} is the target of a Bernoulli likelihood: its values must be 0 or 1")
+    return x
+
+
 def fit_direct(x_source: Tensor, x_target: Tensor, likelihood: str, hidden: Sequence[int] = (128,),
                epochs: int = 100, batch_size: int = 100, lr: float = 1e-3, seed: int = 0) -> nn.Module:
     """The baseline of the cross-modal model: an MLP from source to target trained directly on
@@ -205,7 +243,7 @@ def fit_direct(x_source: Tensor, x_target: Tensor, likelihood: str, hidden: Sequ
     ``"categorical"`` targets, squared error for ``"gaussian"``), with Adam.
 
     Shapes:
-        x_source: [N, D_i] floats, x_target: [N, D_t] floats (or [N] int64 for a categorical
+        x_source: [N, D_i] floats, x_target: [N, D_t] floats (or [N] integers for a categorical
         target) -> a module mapping [B, D_i] to predictions in the format of
         :meth:`~dgmlib.models.cross_modal_vae.CrossModalVAE.predict` (probabilities, or the mean)
     """
@@ -215,8 +253,8 @@ def fit_direct(x_source: Tensor, x_target: Tensor, likelihood: str, hidden: Sequ
     if len(x_source) != len(x_target):
         raise ValueError(f"source and target must be paired row by row, got {len(x_source)} and "
                          f"{len(x_target)} rows")
-    validation.check_tensor(x_source, "x_source")
-    validation.check_tensor(x_target, "x_target")
+    x_source = _check_rows(x_source, "x_source", "gaussian")
+    x_target = _check_rows(x_target, "x_target", likelihood)
     out = int(x_target.max()) + 1 if likelihood == "categorical" else x_target.shape[1]
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)

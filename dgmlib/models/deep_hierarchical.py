@@ -42,7 +42,7 @@ from ..distributions import StandardNormal, diagonal_normal
 from ..likelihoods import LIKELIHOODS
 from ..nets import ACTIVATIONS, LOGVAR_MAX, LOGVAR_MIN, GaussianEncoder, mlp
 from ..validation import check_positive_int
-from .base import LatentVariableModel
+from .base import LatentVariableModel, monte_carlo_means
 
 INFERENCE = ("bottom_up", "top_down")
 
@@ -185,6 +185,10 @@ class DeepHierarchicalVAE(LatentVariableModel):
     def log_joint_layers(self, x: Tensor, zs: Sequence[Tensor]) -> tuple[Tensor, Tensor]:
         r"""(:math:`\log p(x|z_1)` [...], :math:`\log p(z_i|z_{i+1})` per layer [L, ...]) at given layers
         ``zs`` = [z_1 .. z_L], each [..., B, d_i]."""
+        self.check_input(x)
+        return self._log_joint_layers(x, zs)
+
+    def _log_joint_layers(self, x: Tensor, zs: Sequence[Tensor]) -> tuple[Tensor, Tensor]:
         zs = list(zs)
         log_p = [diagonal_normal(*self._prior_params(i, zs[i + 1])).log_prob(zs[i]) for i in range(self.layers - 1)]
         log_p.append(self.prior.log_prob(zs[-1]))
@@ -231,7 +235,7 @@ class DeepHierarchicalVAE(LatentVariableModel):
         self.check_input(x)
         K = check_positive_int(K)
         zs, log_q, _, (mu, logvar) = self._infer(x, K)
-        log_px, log_p = self.log_joint_layers(x, zs)
+        log_px, log_p = self._log_joint_layers(x, zs)
         return LayerTerms(log_px, log_p.sum(0), log_q.sum(0), torch.cat(zs, dim=-1), mu, logvar, log_p, log_q)
 
     def decode_mean(self, z: Tensor) -> Tensor:
@@ -274,18 +278,38 @@ class DeepHierarchicalVAE(LatentVariableModel):
         return self.likelihood.mean(self.decoder(zs[0][0]))
 
     @torch.no_grad()
-    def posterior_means(self, x: Tensor, samples: int = 20) -> list[Tensor]:
-        r""":math:`\mathbb E_q[z_i|x]` of every layer, [L] of [B, d_i]: the conditional means of q averaged
-        over ``samples`` draws of the layers they condition on (exact for the layer that reads x alone)."""
+    def posterior_means(self, x: Tensor, samples: int | None = None, noise: float = 1e-3,
+                        max_samples: int = 100_000) -> list[Tensor]:
+        r""":math:`\mathbb E_q[z_i|x]` of every layer, [L] of [B, d_i]: the conditional means of q (exact
+        for the layer that reads x alone) averaged over S draws of the layers they condition on.
+
+        With ``samples=None`` S is chosen so that the Monte Carlo variance of every estimated entry,
+        :math:`\widehat{\mathrm{Var}}(\text{conditional mean})/S`, is at most ``noise`` (at most
+        ``max_samples`` draws); an int fixes S. Shapes: x [B, D] -> [L] of [B, d_i].
+        """
+        return self._posterior_mean_stats(x, samples, noise, max_samples)[0]
+
+    def _posterior_mean_stats(self, x: Tensor, samples: int | None, noise: float,
+                              max_samples: int) -> tuple[list[Tensor], list[Tensor]]:
+        """(posterior means [L] of [B, d_i], the Monte Carlo variance of each [L] of [B, d_i])."""
         self.check_input(x, support=False)
-        means = self._infer(x, check_positive_int(samples, "samples"))[2]
-        return [m.mean(0) for m in means]
+        return monte_carlo_means(lambda k: self._infer(x, k)[2], x.shape[0], samples, noise, max_samples)
 
     @torch.no_grad()
-    def active_units_per_layer(self, x: Tensor, threshold: float = 0.01, samples: int = 20) -> list[int]:
+    def active_units_per_layer(self, x: Tensor, threshold: float = 0.01, samples: int | None = None) -> list[int]:
         r"""Active units of every layer (Burda et al., 2016): unit u of layer i is active when
-        :math:`\mathrm{Cov}_x(\mathbb E_q[z_{i,u}|x]) > 0.01`. Shapes: x [N, D] -> [L] ints, bottom first."""
-        return [int((m.var(0, unbiased=False) > threshold).sum()) for m in self.posterior_means(x, samples)]
+        :math:`A_{i,u} = \mathrm{Cov}_x(\mathbb E_q[z_{i,u}|x]) > 0.01`.
+
+        :math:`\mathbb E_q[z_{i,u}|x]` is exact for the layer that reads x alone and a Monte Carlo
+        mean for the others (:meth:`posterior_means`, by default with enough draws that its variance
+        is at most ``threshold / 10`` for every entry); that variance, which a unit whose
+        posterior mean is constant would otherwise show as :math:`A_{i,u}`, is subtracted (its mean
+        over x), so the count estimates that of the exact means. Shapes: x [N, D] -> [L] ints, bottom first.
+        """
+        if not threshold > 0:
+            raise ValueError(f"threshold must be a positive variance, got {threshold!r}")
+        means, noise = self._posterior_mean_stats(x, samples, threshold / 10, 100_000)
+        return [int((m.var(0, unbiased=False) - v.mean(0) > threshold).sum()) for m, v in zip(means, noise)]
 
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
         cells = {int(k.split(".")[1]) for k in state_dict if k.startswith(("q_cells.", "heads."))}

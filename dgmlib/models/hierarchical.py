@@ -23,7 +23,7 @@ from ..likelihoods import LIKELIHOODS
 from ..nets import GaussianEncoder, mlp, mlp_encoder
 from ..priors import PRIORS
 from ..validation import check_positive_int
-from .base import LatentVariableModel, Terms
+from .base import LatentVariableModel, monte_carlo_means, Terms
 
 
 class HierarchicalVAE(LatentVariableModel):
@@ -122,11 +122,19 @@ class HierarchicalVAE(LatentVariableModel):
         return self.decode_mean(torch.cat([z1, z2], dim=-1))
 
     @torch.no_grad()
-    def posterior_means(self, x: Tensor, samples: int = 20) -> tuple[Tensor, Tensor]:
+    def posterior_means(self, x: Tensor, samples: int | None = None, noise: float = 1e-3) -> tuple[Tensor, Tensor]:
         r"""(:math:`\mathbb E_q[z_1|x]`, :math:`\mathbb E_q[z_2|x]`), the first by Monte Carlo over
-        :math:`z_2 \sim q(z_2|x)` (``samples`` draws). Shapes: x [B, D] -> ([B, d1], [B, d2])."""
+        :math:`z_2 \sim q(z_2|x)`: ``samples`` draws, or by default as many as make the variance of every
+        estimate at most ``noise`` (:func:`~dgmlib.models.base.monte_carlo_means`).
+        Shapes: x [B, D] -> ([B, d1], [B, d2])."""
+        return self._posterior_mean_stats(x, samples, noise)[0]
+
+    def _posterior_mean_stats(self, x: Tensor, samples: int | None, noise: float) -> tuple[list[Tensor], list[Tensor]]:
+        """([E q(z1|x), E q(z2|x)], the Monte Carlo variance of each estimate)."""
         self.check_input(x, support=False)
         mu2, logvar2 = self.encoder(x)
-        z2 = diagonal_normal(mu2, logvar2).sample((int(samples),))
-        mu1 = self.encoder_z1(torch.cat([x.expand(int(samples), *x.shape), z2], dim=-1))[0].mean(0)
-        return mu1, mu2
+
+        def draw(k: int) -> list[Tensor]:
+            z2 = diagonal_normal(mu2, logvar2).sample((k,))
+            return [self.encoder_z1(torch.cat([x.expand(k, *x.shape), z2], dim=-1))[0], mu2.expand(k, *mu2.shape)]
+        return monte_carlo_means(draw, x.shape[0], samples, noise)

@@ -58,6 +58,7 @@ class LinearGaussian(nn.Module):
         validation.check_tensor(x)
         if x.dim() != 2 or x.shape[-1] != D:
             raise ValueError(f"x must be [batch, {D}] for this LinearGaussian (D = {D}), got shape {tuple(x.shape)}")
+        validation.check_nonempty(x)
         validation.check_finite(x)
 
     def log_marginal(self, x: Tensor) -> Tensor:

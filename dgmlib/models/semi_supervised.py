@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
@@ -85,9 +86,27 @@ def check_labels(y: Tensor, n_classes: int, batch: int, name: str = "y") -> Tens
     return y
 
 
+class UnlabelledTerms(NamedTuple):
+    r"""The per-draw terms of the unlabelled bound (``SemiSupervisedVAE.terms``): ``log_w`` [K, B]
+    with :math:`\log w_k = \sum_y q(y|x)\,[\log p(x|y, z_k^y) + \log p(y) - \mathrm{KL}(q(z|x,y) \| p(z))
+    - \log q(y|x)]`, :math:`z_k^y \sim q(z|x, y)`, whose mean over k is the Monte Carlo
+    :math:`\mathcal U(x)` (closed-form KL). They are not importance weights: ``log_weights`` (the
+    label summed out exactly) is what :func:`~dgmlib.objectives.iwae_bound` and
+    :func:`~dgmlib.metrics.log_marginal_likelihood` use."""
+    log_w: Tensor   # [K, B]
+
+
 class SemiSupervisedVAE(Model):
     r"""M2: classifier :math:`q(y|x)`, encoder :math:`q(z|x,y)`, decoder :math:`p(x|y,z)`
     (Bernoulli), all MLPs on concatenated one-hot labels.
+
+    The generic calls work on unlabelled images: :func:`~dgmlib.objectives.elbo` and
+    :func:`~dgmlib.train.evaluate` give the unlabelled bound :math:`\mathcal U(x)`
+    (``unlabelled_elbo``), :func:`~dgmlib.train.fit` maximizes it (the unsupervised M2; with labels
+    use :func:`~dgmlib.semi_supervised.fit_semi_supervised`), :func:`~dgmlib.objectives.iwae_bound`
+    and :func:`~dgmlib.metrics.log_marginal_likelihood` sum the label out exactly
+    (``log_weights``), and :func:`~dgmlib.metrics.active_units` reads
+    :math:`\mathbb E_q[z|x] = \sum_y q(y|x)\,\mu_\phi(x, y)` (``posterior_mean``).
 
     Shapes:
         x: [B, x_dim] binary; y: [B] class indices; eps (optional reparameterization noise):
@@ -165,6 +184,40 @@ class SemiSupervisedVAE(Model):
     def unlabelled_elbo(self, x: Tensor, K: int = 1, eps: Tensor | None = None) -> Tensor:
         r""":math:`\mathcal U(x) = \sum_y q(y|x)\mathcal L(x, y) + \mathcal H[q(y|x)]`.  -> [B]"""
         return marginalize_labels(self.labelled_bounds(x, K, eps), self.classifier_log_probs(x))
+
+    def terms(self, x: Tensor, K: int = 1) -> UnlabelledTerms:
+        r"""The per-draw terms of :math:`\mathcal U(x)` (see :class:`UnlabelledTerms`): what
+        :func:`~dgmlib.objectives.elbo`, :func:`~dgmlib.train.evaluate` and :func:`~dgmlib.train.fit` read, so that
+        ``elbo(model, x, K)`` is ``unlabelled_elbo(x, K)`` at the same noise.  [B, x_dim] -> log_w [K, B]"""
+        x = self._check_x(x)
+        K = validation.check_positive_int(K)
+        B, C = len(x), self.n_classes
+        y = torch.arange(C, device=x.device).repeat_interleave(B)                # [C*B]
+        h = self._one_hot(y, x)
+        xs = x.repeat(C, 1)
+        mu, logvar = self.encoder(torch.cat([xs, h], -1))                        # [C*B, d]
+        z = mu + (0.5 * logvar).exp() * torch.randn(K, *mu.shape, dtype=mu.dtype, device=mu.device)
+        logits = self.decoder(torch.cat([z, h.expand(K, *h.shape)], -1))
+        labelled = (bernoulli_log_prob(xs, logits) + self.log_prior_y() - kl_normal(mu, logvar)).view(K, C, B)
+        log_q = torch.log_softmax(self.classifier(x), dim=-1).T                   # [C, B]
+        return UnlabelledTerms((log_q.exp() * (labelled - log_q)).sum(1))
+
+    def analytic_kl(self, mu: Tensor, logvar: Tensor) -> Tensor:
+        raise ValueError("the unlabelled bound of a SemiSupervisedVAE has its closed-form KL inside "
+                         "already: call dgmlib.elbo(model, x) with analytic_kl=False (the default), or "
+                         "model.unlabelled_elbo(x)")
+
+    @torch.no_grad()
+    def posterior_mean(self, x: Tensor) -> Tensor:
+        r""":math:`\mathbb E_{q(z|x)}[z] = \sum_y q(y|x)\, \mu_\phi(x, y)`, the mean of the encoder's
+        mixture :math:`q(z|x) = \sum_y q(y|x)\, q(z|x, y)` (what :func:`~dgmlib.metrics.active_units`
+        reads).  [B, x_dim] -> [B, z_dim]"""
+        self.check_input(x, support=False)
+        B, C = len(x), self.n_classes
+        y = torch.arange(C, device=x.device).repeat_interleave(B)
+        mu, _ = self.encoder(torch.cat([x.repeat(C, 1), self._one_hot(y, x)], -1))   # [C*B, d]
+        q = torch.softmax(self.classifier(x), -1).T                                  # [C, B]
+        return (q[..., None] * mu.view(C, B, -1)).sum(0)
 
     def loss(self, x_l: Tensor, y_l: Tensor, x_u: Tensor, alpha: float = 0.1, K: int = 1) -> Tensor:
         r"""The paper's :math:`\mathcal J^\alpha`, as means over the labelled and unlabelled batches

@@ -11,11 +11,13 @@ the library, every kind of wrong answer of ``KINDS`` occurs. Nothing is written 
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import pathlib
 import re
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import nbformat
@@ -333,7 +335,6 @@ def test_grading_stops_a_notebook_that_hangs(assigned, tmp_path):
     """exercises/grade.py: a cell that sleeps forever is stopped by the time limit (kernel included)
     and the notebook scores 0; a broken file is reported; one CSV row per submission."""
     import csv
-    import psutil
     master = ELBO
     proc, dist, files = assigned[master]
     assert proc.returncode == 0
@@ -345,8 +346,8 @@ def test_grading_stops_a_notebook_that_hangs(assigned, tmp_path):
     nbformat.write(_submission(master, files, {first: HANG + correct_answer(questions(master)[first])}), folder / "alice" / name)
     (folder / "bob" / name).write_text("{ not a notebook")
     limit = 20
-    before = set(psutil.pids())
-    rows = grade.grade_folder(folder, build.autograder_zip(dist), tmp_path / "grades.csv", timeout=limit, jobs=2)
+    with _descendants() as started:       # what grade.py starts, not every process on the machine
+        rows = grade.grade_folder(folder, build.autograder_zip(dist), tmp_path / "grades.csv", timeout=limit, jobs=2)
     alice, bob = rows
     assert alice["submission"] == f"alice/{name}" and alice["status"] == f"timed out after {limit} s"
     assert alice["total"] == 0 and alice["seconds"] < limit + 15
@@ -355,17 +356,62 @@ def test_grading_stops_a_notebook_that_hangs(assigned, tmp_path):
         table = list(csv.DictReader(f))
     assert [r["submission"] for r in table] == ["alice/" + name, "bob/" + name]
     assert list(table[0]) == ["submission", *questions(master), "total", "possible", "status", "seconds"]
-    leftover = [p for p in set(psutil.pids()) - before if psutil.pid_exists(p) and
-                any("ipykernel" in part or "otter" in part for part in _cmdline(p))]
-    assert not leftover, f"processes left running after the time limit: {leftover}"
+    assert started, "the watch saw none of the otter processes that grade.py started"
+    leftover = {p.pid: command for p, command in started.items() if _alive(p)}
+    assert not leftover, f"processes that grade.py started, left running after the time limit: {leftover}"
 
 
-def _cmdline(pid: int) -> list[str]:
+@contextlib.contextmanager
+def _descendants(every: float = 0.05):
+    """Inside the block, a thread records every process that descends from this one and starts in
+    the block (the grader runs in this process: its otter runs and their kernels) as
+    psutil.Process -> its command, so a kernel that its killed parent orphaned is still known;
+    ``is_running()`` checks the start time too, so a recycled pid is not mistaken for it.
+    Processes started by anything else (another Jupyter kernel, the other pytest-xdist worker)
+    are not descendants and are not recorded."""
+    import psutil
+    me, seen, stop = psutil.Process(os.getpid()), {}, threading.Event()
+
+    def key(p):
+        return p.pid, p.create_time()
+    before = set()
+    for child in me.children(recursive=True):      # running already (e.g. a kernel of an earlier test)
+        with contextlib.suppress(psutil.Error):
+            before.add(key(child))
+
+    def watch():
+        while not stop.is_set():
+            try:
+                children = me.children(recursive=True)
+            except psutil.Error:
+                children = []
+            for child in children:
+                try:
+                    k = key(child)
+                    if k not in before:                  # the latest command line: the one after exec
+                        seen[k] = (seen.get(k, (child,))[0], " ".join(child.cmdline()))
+                except psutil.Error:
+                    pass
+            stop.wait(every)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    found: dict = {}
+    try:
+        yield found
+    finally:
+        stop.set()
+        thread.join()
+        found.update(dict(seen.values()))
+
+
+def _alive(p) -> bool:
+    """Whether the process (the same one: pid and start time) still runs; a zombie has ended."""
     import psutil
     try:
-        return psutil.Process(pid).cmdline()
+        return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
-        return []
+        return False
 
 
 def test_a_private_copy_of_the_masters_builds_elsewhere(tmp_path):

@@ -96,7 +96,9 @@ def _small(kind: str):
             "deep_hierarchical_vae": dict(x_dim=6, z_dims=[3, 2], hidden=[8]),
             "semi_supervised_vae": dict(x_dim=6, n_classes=3, z_dim=2, hidden=[8]),
             "dequantized_flow": dict(dim=4, levels=5, dequantization="variational", layers=1, hidden=[4],
-                                     deq_layers=1, deq_hidden=[4])}[kind]
+                                     deq_layers=1, deq_hidden=[4]),
+            "cross_modal_vae": dict(modalities={"img": (6, "bernoulli"), "pos": (2, "gaussian"),
+                                                "cls": (3, "categorical")}, z_dim=2, hidden=[8])}[kind]
 
 
 VARIANTS = [("vae", {}), ("vae", dict(flow="iaf", flow_length=2, prior="flow")),
@@ -104,7 +106,7 @@ VARIANTS = [("vae", {}), ("vae", dict(flow="iaf", flow_length=2, prior="flow")),
             ("vae", dict(x_dim=16, decoder="pixelcnn", pixelcnn_layers=2, pixelcnn_channels=4)),
             ("hierarchical_vae", {}), ("dequantized_flow", {}),
             ("deep_hierarchical_vae", {}), ("deep_hierarchical_vae", dict(inference="bottom_up")),
-            ("semi_supervised_vae", {})]
+            ("semi_supervised_vae", {}), ("cross_modal_vae", {})]
 
 
 def _data(kind: str, n: int = 5, dim: int = 6) -> torch.Tensor:
@@ -112,6 +114,16 @@ def _data(kind: str, n: int = 5, dim: int = 6) -> torch.Tensor:
     if kind == "dequantized_flow":
         return torch.randint(0, 5, (n, 4), generator=g).to(torch.get_default_dtype()) / 4
     return torch.randint(0, 2, (n, dim), generator=g).to(torch.get_default_dtype())
+
+
+def _log_weights(model, kind: str, dtype) -> torch.Tensor:
+    """The model's log weights on a fixed batch (a cross-modal VAE: its bound for every pair, [pairs, B])."""
+    if kind != "cross_modal_vae":
+        return model.log_weights(_data(kind, dim=model.x_dim or 6).to(dtype), K=3)
+    g = torch.Generator().manual_seed(0)
+    batch = {"img": _data(kind), "pos": torch.randn(5, 2, generator=g), "cls": torch.randint(0, 3, (5,), generator=g)}
+    batch = {m: t.to(dtype) if t.is_floating_point() else t for m, t in batch.items()}
+    return torch.stack([model.bound(i, t, batch[i], batch[t], K=3) for i, t in model.pairs])
 
 
 def test_every_model_kind_is_covered_by_the_round_trip_test():
@@ -132,12 +144,11 @@ def test_every_saveable_model_kind_round_trips_through_save_and_load(tmp_path, k
     assert next(loaded.parameters()).dtype == dtype
     state, back = model.state_dict(), loaded.state_dict()
     assert state.keys() == back.keys() and all(torch.equal(state[k], back[k]) for k in state)
-    x = _data(kind, dim=model.x_dim or 6).to(dtype)
     model.eval()
     torch.manual_seed(1)
-    expected = model.log_weights(x, K=3)
+    expected = _log_weights(model, kind, dtype)
     torch.manual_seed(1)
-    assert torch.equal(loaded.log_weights(x, K=3), expected)
+    assert torch.equal(_log_weights(loaded, kind, dtype), expected) and torch.isfinite(expected).all()
 
 
 def test_a_checkpoint_with_flipped_bytes_is_reported_corrupt(tmp_path):

@@ -86,7 +86,7 @@ def test_bad_input_gives_clear_errors(model, batch):
         model.encode("depth", batch["img"])
     with pytest.raises(ValueError, match=r"modality .cls.: labels must lie in 0..3, found e.g. [4-7]"):
         model.encode("cls", batch["cls"] + 4)
-    with pytest.raises(ValueError, match="int64"):
+    with pytest.raises(TypeError, match=r"modality 'cls' holds class indices: give an integer tensor .*float"):
         model.encode("cls", batch["cls"].to(batch["img"].dtype))
     with pytest.raises(ValueError, match=r"must be \[batch, 3\]"):
         model.encode("pos", batch["img"])
@@ -100,3 +100,39 @@ def test_bad_input_gives_clear_errors(model, batch):
         CrossModalVAE({"a": (2, "poisson"), "b": (2, "gaussian")})
     with pytest.raises(ValueError, match="at least two modalities"):
         CrossModalVAE({"a": (2, "gaussian")})
+
+
+@pytest.mark.parametrize("label_dtype", [torch.int64, torch.int32, torch.int16, torch.uint8])
+def test_labels_of_any_integer_dtype_give_the_bound_of_int64_labels(model, batch, label_dtype):
+    """As the source and as the target, and in the encoder's one-hot; the same noise gives the same bound."""
+    labels = batch["cls"].to(label_dtype)
+    for source, target, xs, xt in (("cls", "img", labels, batch["img"]), ("img", "cls", batch["img"], labels),
+                                   ("cls", "img", batch["cls"], batch["img"]), ("img", "cls", batch["img"], batch["cls"])):
+        torch.manual_seed(5)
+        got = model.bound(source, target, xs, xt, K=2)
+        torch.manual_seed(5)
+        reference = model.bound(source, target, *(batch["cls"] if t is labels else t for t in (xs, xt)), K=2)
+        assert torch.equal(got, reference) and torch.isfinite(got).all()
+    assert torch.equal(model.predict("cls", "img", labels), model.predict("cls", "img", batch["cls"]))
+
+
+@pytest.mark.parametrize("bad", [torch.float32, torch.float64, torch.bool])
+def test_float_and_bool_labels_are_refused_by_name(model, batch, bad):
+    for call in (lambda y: model.bound("cls", "img", y, batch["img"]), lambda y: model.bound("img", "cls", batch["img"], y),
+                 lambda y: fit_cross_modal(model, {**batch, "cls": y}, epochs=1)):
+        with pytest.raises(TypeError, match=rf"modality 'cls' holds class indices: give an integer tensor.*{bad}"):
+            call(batch["cls"].to(bad))
+
+
+def test_a_cross_modal_vae_checkpoint_loads_back_with_the_same_bounds(model, batch, tmp_path, dtype):
+    import dgmlib
+    dgmlib.save_checkpoint(tmp_path / "cm.pt", model)
+    loaded, _ = dgmlib.load_checkpoint(tmp_path / "cm.pt", device=batch["img"].device)
+    assert type(loaded) is CrossModalVAE and loaded.modalities == model.modalities
+    assert next(loaded.parameters()).dtype == dtype
+    model.eval()
+    for source, target in model.pairs:
+        torch.manual_seed(2)
+        expected = model.bound(source, target, batch[source], batch[target], K=3)
+        torch.manual_seed(2)
+        assert torch.equal(loaded.bound(source, target, batch[source], batch[target], K=3), expected)

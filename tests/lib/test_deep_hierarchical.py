@@ -284,3 +284,50 @@ def test_bad_arguments_and_inputs_give_clear_errors():
         model.encoder
     with pytest.raises(ValueError, match="free_bits"):
         layerwise_elbo(model, torch.zeros(2, 6), free_bits=-1)
+
+
+# ------------------------------------------------------------------ active units with a known count
+
+def _known_units(inference):
+    """x in {0,1}^4, z_dims [3, 3], every cell linear: units 0 and 1 of each layer copy a pixel (with
+    a tiny variance), so Cov_x(E_q[z_u|x]) = 4 * Var(pixel) ~ 1; unit 2 of the layer read from x is
+    N(0, 1) for every x, and unit 2 of the other layer has the conditional mean 3 * (that unit's
+    draw), so its posterior mean E_q[z|x] = 0 for every x although its conditional mean varies
+    (variance 9) from draw to draw. Exactly 2 units per layer are active."""
+    model = DeepHierarchicalVAE(4, [3, 3], hidden=(), inference=inference, likelihood="bernoulli")
+
+    def set_linear(linear, rows):      # rows: output index -> (weights over inputs, bias)
+        linear.weight.zero_(), linear.bias.zero_()
+        for out, (weights, bias) in rows.items():
+            for i, w in weights.items():
+                linear.weight[out, i] = w
+            linear.bias[out] = bias
+    with torch.no_grad():
+        if inference == "bottom_up":     # q(z1|x) reads x; q(z2|z1) reads z1
+            set_linear(model.q_cells[0].net[0], {0: ({0: 2.0}, 0.0), 1: ({1: 2.0}, 0.0), 3: ({}, -10.0),
+                                                 4: ({}, -10.0), 5: ({}, 0.0)})
+            set_linear(model.q_cells[1].net[0], {0: ({0: 1.0}, 0.0), 1: ({1: 1.0}, 0.0), 2: ({2: 3.0}, 0.0),
+                                                 3: ({}, -10.0), 4: ({}, -10.0), 5: ({}, -10.0)})
+        else:                            # q(z2|x) from the top head; q(z1|z2, x) merges head 0 with p(z1|z2)
+            set_linear(model.heads[1].net, {0: ({0: 2.0}, 0.0), 1: ({1: 2.0}, 0.0), 3: ({}, -10.0),
+                                            4: ({}, -10.0), 5: ({}, 0.0)})
+            set_linear(model.heads[0].net, {0: ({2: 2.0}, 0.0), 1: ({3: 2.0}, 0.0), 3: ({}, -10.0),
+                                            4: ({}, -10.0), 5: ({}, 10.0)})     # unit 2: the prior decides
+            set_linear(model.prior_cells[0].net[0], {2: ({2: 3.0}, 0.0)})        # p(z1_2 | z2) = N(3 z2_2, 1)
+    return model
+
+
+@pytest.mark.parametrize("inference", ["bottom_up", "top_down"])
+def test_active_units_per_layer_of_a_model_with_a_known_count(inference):
+    torch.manual_seed(0)
+    model, x = _known_units(inference), _binary(100, 4)
+    for seed in range(2):
+        torch.manual_seed(seed)
+        assert model.active_units_per_layer(x) == [2, 2]
+    torch.manual_seed(0)
+    means = model.posterior_means(x)
+    exact, varying = (0, 1) if inference == "bottom_up" else (1, 0)   # the layer read from x; the other
+    assert torch.equal(means[exact][:, 2], torch.zeros_like(means[exact][:, 2]))
+    assert (means[varying][:, 2] ** 2).mean() < 2e-3               # Monte Carlo noise: variance 1e-3 by default
+    torch.manual_seed(0)
+    assert (model.posterior_means(x, samples=20)[varying][:, 2] ** 2).mean() > 0.2   # 9 / 20 with 20 draws

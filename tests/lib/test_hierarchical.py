@@ -87,6 +87,29 @@ def test_active_units_per_level_counts_units_whose_posterior_mean_varies():
     assert active_units_per_level(model, x) == (1, 1)
 
 
+def test_active_units_per_level_do_not_count_a_constant_posterior_mean_with_a_noisy_conditional_mean():
+    """z2: unit 0 copies pixel 0, unit 1 is N(0, 1) for every x; z1: unit 0 copies pixel 1, unit 1 has
+    the conditional mean 3 * z2_1 (variance 9 over the draws of z2, posterior mean 0 for every x),
+    unit 2 is constant. Exactly one unit per level is active."""
+    model = HierarchicalVAE(6, 3, 2, hidden=(8,))
+    model.encoder.net, model.encoder_z1.net = torch.nn.Linear(6, 4), torch.nn.Linear(8, 6)
+    with torch.no_grad():
+        for layer in (model.encoder.net, model.encoder_z1.net):
+            layer.weight.zero_(), layer.bias.zero_()
+        model.encoder.net.weight[0, 0] = 2.0
+        model.encoder.net.bias[2] = -17.0                                    # z2_1: logvar 0
+        model.encoder_z1.net.weight[0, 1] = 2.0
+        model.encoder_z1.net.weight[1, 7] = 3.0                              # reads z2_1
+        model.encoder_z1.net.bias[3:] = -17.0
+    x = _binary(100, 6)
+    for seed in range(2):
+        torch.manual_seed(seed)
+        assert active_units_per_level(model, x) == (1, 1)
+    torch.manual_seed(0)
+    mu1, mu2 = model.posterior_means(x)
+    assert torch.equal(mu2[:, 1], torch.zeros(100)) and (mu1[:, 1] ** 2).mean() < 2e-3
+
+
 def test_hierarchical_vae_rejects_wrong_shapes_and_unknown_priors():
     model = HierarchicalVAE(6, 3, 2, hidden=(8,))
     with pytest.raises(ValueError, match="flattened"):

@@ -139,7 +139,7 @@ def test_flow_models_refine_the_flow_context_and_leave_the_model_alone():
 def test_refinement_rejects_bad_inputs_with_clear_errors():
     model = dgmlib.build_vae(8, 2, hidden=(16,))
     x = torch.zeros(3, 8)
-    with pytest.raises(ValueError, match=r"\[B, D\]"):
+    with pytest.raises(ValueError, match=r"\[batch, D\]"):
         refine_posterior(model, torch.zeros(8))
     with pytest.raises(ValueError, match="steps"):
         refine_posterior(model, x, steps=0)
@@ -149,3 +149,48 @@ def test_refinement_rejects_bad_inputs_with_clear_errors():
     q = Posterior(torch.zeros(3, 2), torch.zeros(3, 2), None)
     with pytest.raises(ValueError, match="eps must be"):
         log_weights_given(model, x, q, torch.zeros(4, 3, 5))
+
+
+# ------------------------------------------------------------------ the input check that fit runs
+
+def _vae_and_data(n=6):
+    torch.manual_seed(0)
+    g = torch.Generator().manual_seed(1)
+    return dgmlib.build_vae(64, 2, hidden=(8,)), torch.randint(0, 2, (n, 64), generator=g).to(torch.get_default_dtype())
+
+
+def test_a_wrong_feature_count_gets_dgmlibs_message_naming_both_counts():
+    model, x = _vae_and_data()
+    for call in (lambda: refine_posterior(model, x[:, :63], steps=2), lambda: inference_gaps(model, x[:, :63], steps=2),
+                 lambda: encoder_posterior(model, x[:, :63])):
+        with pytest.raises(ValueError, match=r"x must be \[batch, 64\] .* got shape \(6, 63\)"):
+            call()
+
+
+def test_nan_rows_are_refused_by_row_before_any_optimization():
+    model, x = _vae_and_data()
+    x[3, 4] = math.nan
+    x[5, 0] = math.nan
+    r = quiet(refine_posterior, model, _vae_and_data()[1], steps=2)
+    for call in (lambda: refine_posterior(model, x, steps=2), lambda: inference_gaps(model, x, steps=2, ll_K=5),
+                 lambda: inference_gaps(model, x, refinement=r, ll_K=5),
+                 lambda: log_marginal_given(model, x, r.posterior, K=5),
+                 lambda: log_weights_given(model, x, r.posterior, torch.zeros(2, 6, 2))):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")            # no "did not converge" warning before the error
+            with pytest.raises(ValueError, match=r"x contains 2 NaN and 0 infinite values \(rows \[3, 5\]\)"):
+                call()
+
+
+def test_grey_levels_are_refused_by_a_bernoulli_model_as_fit_refuses_them(digits):
+    model, _ = _vae_and_data()
+    grey = dgmlib.load("digits", binarize=False).train[:5].to(torch.get_default_dtype())
+    with pytest.raises(ValueError, match="binary") as fit_error:
+        dgmlib.fit(model, grey, epochs=1, progress=False)
+    r = quiet(refine_posterior, model, digits.train[:5], steps=2)
+    for call in (lambda: inference_gaps(model, grey, steps=2, ll_K=5), lambda: refine_posterior(model, grey, steps=2),
+                 lambda: inference_gaps(model, grey, refinement=r, ll_K=5),
+                 lambda: log_marginal_given(model, grey, r.posterior, K=5)):
+        with pytest.raises(ValueError) as error:
+            call()
+        assert str(error.value) == str(fit_error.value).replace("the training data", "x")

@@ -139,3 +139,36 @@ def test_bad_images_give_clear_errors(model, x):
         model.unlabelled_elbo(x * 0.5)
     with pytest.raises(ValueError, match="eps must be"):
         model.unlabelled_elbo(x, eps=torch.zeros(1, C, len(x) + 1, Z, dtype=x.dtype, device=x.device))
+
+
+# ------------------------------------------------------------------ the generic calls on unlabelled images
+
+def test_elbo_and_evaluate_give_the_unlabelled_bound_and_fit_raises_it(model, x, tol):
+    """dgmlib.elbo(m2, x, K) is U(x) (unlabelled_elbo) at the same noise; evaluate is its mean; fit
+    trains on it (the unsupervised M2). The closed-form-KL switch says what to call instead."""
+    K, B = 2, len(x)
+    torch.manual_seed(3)
+    generic = dgmlib.elbo(model, x, K=K)
+    torch.manual_seed(3)
+    eps = torch.randn(K, C * B, Z, dtype=x.dtype, device=x.device).view(K, C, B, Z)
+    torch.testing.assert_close(generic, model.unlabelled_elbo(x, K=K, eps=eps), rtol=tol, atol=tol * 100)
+    torch.manual_seed(4)
+    value = dgmlib.evaluate(model, x)
+    torch.manual_seed(4)
+    assert math.isclose(value, model.unlabelled_elbo(x).mean().item(), rel_tol=tol)
+    with pytest.raises(ValueError, match="analytic_kl=False"):
+        dgmlib.elbo(model, x, analytic_kl=True)
+    history = dgmlib.fit(model, x, epochs=30, batch_size=12, lr=3e-3, progress=False)
+    assert history.train[-1] > history.train[0] and all(map(math.isfinite, history.train))
+
+
+def test_active_units_of_m2_read_the_classifier_weighted_encoder_means(model, x, tol):
+    """E_q[z|x] = sum_y q(y|x) mu(x, y) under q(z|x) = sum_y q(y|x) q(z|x, y), computed class by class."""
+    with torch.no_grad():
+        q = model.classifier_log_probs(x).exp()
+        mu = torch.stack([model.encode(x, torch.full((len(x),), c, device=x.device))[0] for c in range(C)], 1)
+    expected = (q[..., None] * mu).sum(1)                                    # [B, Z]
+    torch.testing.assert_close(model.posterior_mean(x), expected, rtol=tol, atol=tol)
+    au = dgmlib.active_units(model, x, batch_size=5)                        # in batches of 5 rows
+    torch.testing.assert_close(au.variance, expected.var(0, unbiased=False), rtol=tol, atol=tol)
+    assert au.count == int((expected.var(0, unbiased=False) > 0.01).sum())

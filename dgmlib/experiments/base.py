@@ -106,9 +106,10 @@ class Experiment:
             full = self.upcoming[dataset]
             if not quick:
                 return full
-            return type(full)(**{**dataclasses.asdict(self.quick), "dataset": dataset, "binarize": full.binarize,
-                                 "init": full.init, "patience": full.patience and 2,
-                                 "eval_Ks": full.eval_Ks and (5, 25)})
+            quick_settings = self.quick_variants.get(dataset, self.quick)
+            protocol = {f: getattr(full, f) for f in ("binarize", "init", "pseudo_init") if hasattr(full, f)}
+            return type(full)(**{**dataclasses.asdict(quick_settings), "dataset": dataset, **protocol,
+                                 "patience": full.patience and 2, "eval_Ks": full.eval_Ks and (5, 25)})
         if quick:
             if dataset == default:
                 return self.quick

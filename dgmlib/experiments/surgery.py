@@ -6,7 +6,7 @@ import dataclasses
 import math
 from typing import Any
 
-from .base import (DATA_NAMES, SHORT_NAMES, Experiment, Record, Row, Settings, convergence, keep_model, likelihoods,
+from .base import (DATA_NAMES, SHORT_NAMES, Experiment, Record, Row, Settings, convergence, likelihoods,
                    load_data, mean_std, train_vae)
 
 
@@ -41,13 +41,7 @@ def tasks(s: SurgerySettings) -> list[tuple]:
     return [(s, z, seed) for seed in s.seeds for z in s.z_dims]
 
 
-def keep(task: tuple) -> str | None:
-    """The kept trained models: seed 0 of every latent size."""
-    s, z_dim, seed = task
-    return f"d{z_dim}" if seed == min(s.seeds) else None
-
-
-def run_task(s: SurgerySettings, z_dim: int, seed: int, device: str, keep: str | None = None) -> Row:
+def run_task(s: SurgerySettings, z_dim: int, seed: int, device: str) -> Row:
     """Train one VAE with ``z_dim`` latents and run the ELBO surgery on the training split (with
     ``s.eval_Ks``: also on the test split, with -log p(x) and the convergence record)."""
     from .. import elbo, elbo_surgery, seed_everything
@@ -64,8 +58,6 @@ def run_task(s: SurgerySettings, z_dim: int, seed: int, device: str, keep: str |
         test = elbo_surgery(model, data.test, samples=s.samples)
         row.update({f"test_{k}": v for k, v in test._asdict().items()})
         row.update(likelihoods(model, data, s, seed), **convergence(history))
-    if keep is not None:
-        row["kept"] = keep_model(model, data, keep, history)
     return row
 
 
@@ -93,6 +85,6 @@ def table(record: Record) -> tuple[str, Any]:
 
 EXPERIMENT = Experiment(name="surgery", title="ELBO surgery (Hoffman & Johnson, 2016)",
                         chapter="book/04_elbo_surgery", settings=SurgerySettings(), quick=QUICK,
-                        tasks=tasks, run=run_task, table=table, keep=keep,
+                        tasks=tasks, run=run_task, table=table,
                         variants={"mnist5k": MNIST5K, "mnist": dataclasses.replace(MNIST5K, dataset="mnist")},
                         upcoming={"mnist5k": MNIST5K_NEXT, "mnist": dataclasses.replace(MNIST5K_NEXT, dataset="mnist")})

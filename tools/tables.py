@@ -94,6 +94,9 @@ def results_page(records: dict[Any, dict[str, Any]]) -> str:
         if len(experiment.variants):
             out += [f"### {experiment.title}: {titles.get(dataset, dataset)}", ""]
         out += [caption, "", markdown_table(frame), ""]
+        note = experiments.base.convergence_note(record)
+        if note:
+            out += [note, ""]
         out += [f"Seeds {record['settings'].get('seeds')}; {len(record['rows'])} training runs in "
                 f"{record.get('wall_seconds')} s on {record.get('device')} ({record.get('workers')} worker(s)), "
                 f"{record.get('created')}; dgmlib {code.get('dgmlib')}, torch {code.get('torch')}, commit "

@@ -171,6 +171,28 @@ def likelihoods(model, data, s: Settings, seed: int, eval_K: int | None = None) 
             "test_neg_elbo": -test_elbo, "train_neg_elbo": -train_elbo}
 
 
+def convergence_note(record: Record) -> str | None:
+    """One sentence on how the runs of an early-stopped record ended: the best validated epoch and
+    the epochs run, per run, and the runs whose best epoch lay within ``patience`` of the cap (their
+    validation curve had not flattened when the budget ended). None for records without the
+    convergence fields (fixed-length runs)."""
+    s, rows = record["settings"], record["rows"]
+    if not rows or s.get("patience") is None or any("epochs_run" not in r for r in rows):
+        return None
+    cap, patience = s["epochs"], s["patience"]
+    open_runs = [r for r in rows if r["epochs_run"] >= cap and r["best_epoch"] is not None
+                 and r["best_epoch"] > cap - patience]
+    best = [r["best_epoch"] for r in rows if r["best_epoch"] is not None]
+    note = (f"Early stopping (patience {patience} epochs, at most {cap}): best validation epoch "
+            f"{min(best)}-{max(best)}, epochs run {min(r['epochs_run'] for r in rows)}-"
+            f"{max(r['epochs_run'] for r in rows)}. ")
+    if not open_runs:
+        return note + "Every run stopped on a flat validation curve."
+    keys = [k for k in ("objective", "k", "posterior", "kind", "setting", "z_dim") if k in open_runs[0]]
+    names = ", ".join(" ".join(str(r[k]) for k in keys) + f" (seed {r['seed']})" for r in open_runs)
+    return note + f"Still improving when the budget ended ({len(open_runs)} of {len(rows)} runs): {names}."
+
+
 #: The kept trained models' check: -log p(x) of the first CHECK_N test images with CHECK_K samples.
 CHECK_N, CHECK_K, CHECK_SEED = 100, 100, 123
 

@@ -323,3 +323,18 @@ def test_every_committed_kept_model_loads_and_reproduces_the_check_in_its_result
     s = experiments.spec(name).settings_for(dataset)
     data = experiments.base.load_data(s, "cpu")
     assert experiments.base.kept_check(model, data) == pytest.approx(rows[0]["kept"]["check_nll"], abs=1e-3)
+
+
+def test_the_convergence_note_names_the_runs_still_improving_at_the_cap():
+    from dgmlib.experiments.base import convergence_note
+
+    rows = [{"objective": "vae", "k": 1, "seed": 0, "epochs_run": 120, "best_epoch": 70},
+            {"objective": "iwae", "k": 50, "seed": 0, "epochs_run": 400, "best_epoch": 390},
+            {"objective": "iwae", "k": 50, "seed": 1, "epochs_run": 400, "best_epoch": 340}]
+    record = {"settings": {"epochs": 400, "patience": 50}, "rows": rows}
+    note = convergence_note(record)
+    assert "best validation epoch 70-390, epochs run 120-400" in note
+    assert note.endswith("(1 of 3 runs): iwae 50 (seed 0).")       # 340 is 60 epochs before the cap
+    rows[1]["best_epoch"] = 300
+    assert convergence_note(record).endswith("Every run stopped on a flat validation curve.")
+    assert convergence_note({"settings": {"epochs": 50}, "rows": rows}) is None   # fixed-length runs

@@ -35,6 +35,16 @@ class ActNorm(Flow):
         self.log_scale = nn.Parameter(torch.zeros(1, self.channels, 1, 1))
         self.bias = nn.Parameter(torch.zeros(1, self.channels, 1, 1))
         self.register_buffer("initialized", torch.tensor(False))
+        self._ready: bool | None = False     # the flag as a Python bool: no device sync per call
+
+    def _load_from_state_dict(self, *args, **kwargs):
+        super()._load_from_state_dict(*args, **kwargs)
+        self._ready = None                   # read the loaded flag on the next call
+
+    def _needs_init(self) -> bool:
+        if self._ready is None:
+            self._ready = bool(self.initialized)
+        return not self._ready
 
     @torch.no_grad()
     def _initialize(self, v: Tensor, inverse: bool) -> None:
@@ -47,18 +57,19 @@ class ActNorm(Flow):
             self.log_scale.copy_(-std.log())
             self.bias.copy_(-mean / std)
         self.initialized.fill_(True)
+        self._ready = True
 
     def _log_det(self, z: Tensor) -> Tensor:
         return (self.log_scale.sum() * z.shape[2] * z.shape[3]).expand(z.shape[0])
 
     def forward(self, z: Tensor, context: Tensor | None = None) -> tuple[Tensor, Tensor]:
         check_image(z, self.channels, "ActNorm")
-        if not self.initialized:
+        if self._needs_init():
             self._initialize(z, inverse=False)
         return z * self.log_scale.exp() + self.bias, self._log_det(z)
 
     def inverse(self, y: Tensor, context: Tensor | None = None) -> tuple[Tensor, Tensor]:
         check_image(y, self.channels, "ActNorm")
-        if not self.initialized:
+        if self._needs_init():
             self._initialize(y, inverse=True)
         return (y - self.bias) * torch.exp(-self.log_scale), -self._log_det(y)

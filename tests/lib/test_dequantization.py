@@ -338,3 +338,51 @@ def test_bad_image_flow_settings_raise_clear_errors():
         build_dequantized_image_flow((16,), L)
     with pytest.raises(ValueError, match=r"\[batch, 16\]"):
         build_dequantized_image_flow((1, 4, 4), L, scales=2, hidden=4).terms(torch.zeros(2, 15))
+
+
+def test_the_image_table_builds_multiscale_flows_and_keeps_the_dense_flow_as_one_row():
+    from dgmlib.experiments import dequantization as table
+    from dgmlib.flows import MultiScaleFlow
+
+    s = table.MNIST5K_IMAGES
+    assert s.models == ("uniform", "variational", "dense_uniform", "vae") and s.dataset == "mnist5k"
+    torch.manual_seed(0)
+    uniform, variational = (table.build_model(s, m, 784, 256) for m in ("uniform", "variational"))
+    assert isinstance(uniform.flow, MultiScaleFlow) and uniform.dequantizer is None
+    assert uniform.config["model"] == "dequantized_image_flow" and uniform.config["hidden"] == [16, 32, 32]
+    assert isinstance(variational.dequantizer.noise.flow.flows[0], MultiScaleFlow)
+    dense = table.build_model(s, "dense_uniform", 784, 256)
+    assert dense.config["model"] == "dequantized_flow" and dense.config["hidden"] == [256] and dense.dequantizer is None
+    assert table.build_model(table.QUICK, "uniform", 64, 17).config["model"] == "dequantized_flow"   # the digits
+    gpu = table.MNIST_IMAGES_GPU
+    assert (gpu.image_couplings, gpu.image_hidden, gpu.image_blocks, gpu.epochs, gpu.dataset) == \
+        ((2, 2, 4), (32, 48, 64), 3, 200, "mnist")
+    with pytest.raises(ValueError, match="square grey images"):
+        table.build_model(s, "uniform", 780, 256)
+
+
+def test_the_image_table_caption_names_the_multiscale_flows_and_the_dense_row():
+    from dgmlib import experiments
+    from dgmlib.experiments import dequantization as table
+    from dgmlib.experiments.base import settings_record
+
+    s = settings_record(table.MNIST5K_IMAGES)
+    rows = [{"model": m, "seed": seed, "test_bound_bpd": 1.2 + i + seed / 10, "test_iw_bpd": 1.1 + i,
+             "train_bound_bpd": 1.0 + i, "best_epoch": 10, "parameters": 100 * (i + 1)}
+            for i, m in enumerate(s["models"]) for seed in (0, 1)]
+    caption, frame = experiments.table("dequantization", {"settings": s, "rows": rows})
+    assert list(frame.index) == ["uniform", "variational", "dense_uniform", "vae"]
+    assert frame.loc["uniform", "test bound"] == "1.250 ± 0.071" and frame.loc["vae", "parameters"] == 400
+    assert "multi-scale convolutional flows (3 scales, 2/2/2 couplings" in caption and "(dense_uniform)" in caption
+    assert "1.078" in frame.loc["uniform", "paper (MNIST)"] and "1.043" in frame.loc["variational", "paper (MNIST)"]
+
+
+def test_a_quick_image_table_task_trains_a_multiscale_flow_at_784_pixels_in_bits_per_dim():
+    from dgmlib.experiments import dequantization as table
+
+    row = table.run_task(table.QUICK_IMAGES, "variational", 0, "cpu")
+    assert row["model"] == "variational" and row["epochs_run"] == 1
+    assert row["parameters"] == sum(p.numel() for p in table.build_model(table.QUICK_IMAGES, "variational", 784,
+                                                                          256).parameters())
+    assert 0 < row["test_iw_bpd"] <= row["test_bound_bpd"] + 0.05 < 8       # below the 8 bits of a uniform model
+    assert row["test_bound_bpd"] == pytest.approx(-row["test_bound_nats"] / (784 * math.log(2)))

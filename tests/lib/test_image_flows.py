@@ -268,3 +268,16 @@ def test_image_flows_reject_bad_shapes_with_clear_errors():
         MultiScaleFlow((1, 4, 4), scales=2, hidden=4).log_prob(torch.randn(2, 1, 4, 2))
     with pytest.raises(ValueError, match="context"):
         MultiScaleFlow((1, 4, 4), scales=2, hidden=4, context_channels=1)(torch.randn(2, 16))
+
+
+def test_actnorm_reads_its_initialization_flag_from_a_loaded_state():
+    torch.manual_seed(0)
+    y, other = 2.0 + 3.0 * torch.randn(32, 2, 3, 3), torch.randn(8, 2, 3, 3)
+    trained = ActNorm(2)
+    trained.inverse(y)
+    copy = ActNorm(2)
+    copy.load_state_dict(trained.state_dict())
+    assert torch.equal(copy.inverse(other)[0], trained.inverse(other)[0])     # no init from `other`
+    trained.load_state_dict(ActNorm(2).state_dict())                          # back to a fresh state
+    z, _ = trained.inverse(other)
+    close(z.mean((0, 2, 3)), torch.zeros(2), 1e-5)                           # initialized from `other`

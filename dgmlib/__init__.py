@@ -8,7 +8,8 @@ from .config import budget, device, is_quick, seed_everything
 from .nets import encoder_stats, eval_mode
 from .data import Dataset, batches, load
 from .dequantization import (DequantizedFlow, VariationalDequantizer, build_dequantized_flow,
-                             dequantize, quantize, uniform_dequantization_bound)
+                             build_dequantized_image_flow, dequantize, image_dequantizer, quantize,
+                             uniform_dequantization_bound)
 from .disentanglement import MIG, dip_covariance, dip_regularizer, dip_vae, mutual_info_gap
 from .distributions import (bernoulli_log_prob, diagonal_normal, discretized_logistic_log_prob, gaussian_log_prob,
                             kl_normal, log_mean_exp, log_mean_normal, log_sigmoid_difference)
@@ -38,7 +39,8 @@ __all__ = [
     "__version__", "budget", "device", "is_quick", "seed_everything", "encoder_stats", "eval_mode",
     "ARDecoder",
     "Dataset", "batches", "load",
-    "DequantizedFlow", "VariationalDequantizer", "build_dequantized_flow", "dequantize", "quantize",
+    "DequantizedFlow", "VariationalDequantizer", "build_dequantized_flow", "build_dequantized_image_flow",
+    "image_dequantizer", "dequantize", "quantize",
     "uniform_dequantization_bound",
     "MIG", "dip_covariance", "dip_regularizer", "dip_vae", "mutual_info_gap",
     "LIKELIHOODS", "Likelihood", "BernoulliLikelihood", "DiscretizedLogisticLikelihood", "GaussianLikelihood", "bernoulli_log_prob",

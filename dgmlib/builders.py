@@ -9,8 +9,8 @@ loading uses to rebuild any saved model.
   swaps in an autoregressive decoder);
 * ``posterior_flow``: planar, radial, householder, sylvester_orthogonal / _householder / _triangular,
   iaf (amortized layers);
-* ``model``: vae, hierarchical_vae, dequantized_flow, deep_hierarchical_vae, semi_supervised_vae,
-  cross_modal_vae.
+* ``model``: vae, hierarchical_vae, dequantized_flow, dequantized_image_flow, deep_hierarchical_vae,
+  semi_supervised_vae, cross_modal_vae.
 
 A model's ``config`` holds its registered ``"model"`` name and the keyword arguments of that
 builder, so ``from_config(model.config)`` builds the same architecture (fresh weights).
@@ -22,7 +22,7 @@ from typing import Any, Sequence
 from torch import nn
 
 from . import flows
-from .dequantization import build_dequantized_flow
+from .dequantization import build_dequantized_flow, build_dequantized_image_flow
 from .likelihoods import LIKELIHOODS
 from .models import ARDecoder, HierarchicalVAE, Model, VAE
 from .models.cross_modal_vae import CrossModalVAE
@@ -148,6 +148,7 @@ def build_vae(x_dim: int, z_dim: int, hidden: Sequence[int] = (256, 256), arch: 
 
 MODELS.register("hierarchical_vae")(HierarchicalVAE)
 MODELS.register("dequantized_flow")(build_dequantized_flow)
+MODELS.register("dequantized_image_flow")(build_dequantized_image_flow)
 MODELS.register("deep_hierarchical_vae")(DeepHierarchicalVAE)
 MODELS.register("semi_supervised_vae")(SemiSupervisedVAE)
 MODELS.register("cross_modal_vae")(CrossModalVAE)

@@ -27,7 +27,7 @@ from typing import Callable, NamedTuple, Sequence
 import torch
 from torch import Tensor, nn
 
-from .flows import AffineCoupling, Compose, FlowDistribution, Sigmoid
+from .flows import AffineCoupling, Compose, FlowDistribution, MultiScaleFlow, Sigmoid
 from .models.base import Model
 from .validation import check_positive_int
 
@@ -107,29 +107,34 @@ def coupling_stack(dim: int, layers: int, hidden: Sequence[int], context_dim: in
 
 class VariationalDequantizer(nn.Module):
     r"""The noise distribution :math:`q(u \mid x)` of variational dequantization (Ho et al., 2019):
-    a Gaussian sample pushed through conditional affine couplings and squashed into the cube,
+    a Gaussian sample pushed through a conditional flow g and squashed into the cube,
 
     .. math:: \epsilon \sim \mathcal N(0, I),\quad u = \sigma\big(g(\epsilon; x)\big),\qquad
               \log q(u \mid x) = \log \mathcal N(\epsilon; 0, I)
               - \log\left|\det \frac{\partial g}{\partial \epsilon}\right|
               - \sum_i \log \sigma'(g_i),
 
-    the couplings reading :math:`2x - 1` as their context.
+    g reading :math:`2x - 1` as its context. By default g is ``layers`` conditional affine
+    couplings on vectors (MLPs of sizes ``hidden``); ``flow`` puts any conditional flow on
+    :math:`\mathbb R^D` with ``context_dim`` D in their place, e.g. convolutional couplings on
+    the image (:func:`image_dequantizer`, the construction of Flow++).
 
     Arguments:
         dim: D.
-        layers: number of conditional couplings.
-        hidden: hidden sizes of each coupling's MLP.
+        layers: number of conditional couplings (default flow).
+        hidden: hidden sizes of each coupling's MLP (default flow).
+        flow: a conditional flow g in place of the couplings (``layers`` and ``hidden`` then unused).
     Shapes:
         forward: x [B, D], K -> (u [K, B, D] in (0, 1), log q(u|x) [K, B]);
         log_prob: u [..., B, D], x [B, D] -> [..., B]
     """
 
-    def __init__(self, dim: int, layers: int = 4, hidden: Sequence[int] = (64,)):
+    def __init__(self, dim: int, layers: int = 4, hidden: Sequence[int] = (64,), flow: nn.Module | None = None):
         super().__init__()
         self.dim = int(dim)
-        self.noise = FlowDistribution(
-            Compose(*coupling_stack(self.dim, layers, hidden, context_dim=self.dim), Sigmoid(self.dim)), self.dim)
+        if flow is None:
+            flow = Compose(*coupling_stack(self.dim, layers, hidden, context_dim=self.dim))
+        self.noise = FlowDistribution(Compose(flow, Sigmoid(self.dim)), self.dim)
 
     def forward(self, x: Tensor, K: int = 1) -> tuple[Tensor, Tensor]:
         eps = torch.randn(check_positive_int(K), *x.shape, dtype=x.dtype, device=x.device)
@@ -139,6 +144,21 @@ class VariationalDequantizer(nn.Module):
     def log_prob(self, u: Tensor, x: Tensor) -> Tensor:
         r""":math:`\\log q(u \\mid x)` at given noise values in (0, 1), by the inverse flow."""
         return self.noise.log_prob(u, context=2 * x - 1)
+
+
+def image_dequantizer(shape: Sequence[int], couplings: int = 4, hidden: int = 16, blocks: int = 1) -> VariationalDequantizer:
+    """The variational dequantizer of Flow++ (Ho et al., 2019) and the UvA tutorial: ``couplings``
+    checkerboard couplings at the image's resolution (:class:`~dgmlib.flows.multiscale.MultiScaleFlow`
+    with one scale, no ActNorm), whose convolutional networks see the image :math:`2x - 1` beside the
+    noise, then a sigmoid into (0, 1).
+
+    Shapes:
+        shape: (C, H, W); forward: x [B, C H W], K -> (u [K, B, C H W], log q(u|x) [K, B])
+    """
+    shape = tuple(int(s) for s in shape)
+    flow = MultiScaleFlow(shape, scales=1, couplings=couplings, hidden=hidden, blocks=blocks, actnorm=False,
+                          conv1x1=False, context_channels=shape[0])
+    return VariationalDequantizer(math.prod(shape), flow=flow)
 
 
 class DequantizationTerms(NamedTuple):
@@ -172,7 +192,9 @@ class DequantizedFlow(Model):
 
     Arguments:
         flow: a flow on :math:`\mathbb R^D` with a one-pass ``inverse`` (density direction),
-            e.g. a :class:`~dgmlib.flows.base.Compose` of affine couplings.
+            e.g. a :class:`~dgmlib.flows.base.Compose` of affine couplings or a
+            :class:`~dgmlib.flows.multiscale.MultiScaleFlow` on flat images
+            (:func:`build_dequantized_image_flow`).
         dim: D.
         levels: L.
         dequantizer: "uniform" or a module with ``forward(x, K) -> (u, log q)`` (e.g.
@@ -242,3 +264,37 @@ def build_dequantized_flow(dim: int, levels: int, dequantization: str = "uniform
                   deq_hidden=[int(h) for h in deq_hidden], alpha=float(alpha))
     deq = "uniform" if dequantization == "uniform" else VariationalDequantizer(dim, deq_layers, deq_hidden)
     return DequantizedFlow(Compose(*coupling_stack(dim, layers, hidden)), dim, levels, deq, alpha, config)
+
+
+def build_dequantized_image_flow(shape: Sequence[int], levels: int, dequantization: str = "uniform", scales: int = 3,
+                                 couplings: int | Sequence[int] = 2, hidden: int | Sequence[int] = 32, blocks: int = 2,
+                                 actnorm: bool = True, conv1x1: bool = True, lu: bool = True, deq_couplings: int = 4,
+                                 deq_hidden: int = 16, deq_blocks: int = 1, alpha: float = 1e-5) -> DequantizedFlow:
+    """A :class:`DequantizedFlow` on flat images of ``shape`` (C, H, W) whose density is a
+    :class:`~dgmlib.flows.multiscale.MultiScaleFlow` (``scales``, ``couplings`` and ``hidden`` per
+    level, ``blocks`` gated blocks per coupling network, optional ActNorm and 1x1 convolutions, LU or
+    plain), with
+    uniform or variational dequantization (:func:`image_dequantizer` of ``deq_couplings``
+    checkerboard couplings with ``deq_hidden`` maps); ``alpha`` is the logit margin (the UvA
+    tutorial's 1e-5). Rebuilt by the same call from its ``config``.
+
+    Example:
+        >>> model = build_dequantized_image_flow((1, 4, 4), 17, "variational", scales=2, hidden=8)
+        >>> model.log_weights(torch.zeros(3, 16), K=2).shape
+        torch.Size([2, 3])
+    """
+    if dequantization not in DEQUANTIZATIONS:
+        raise ValueError(f"unknown dequantization {dequantization!r}; choose one of {', '.join(DEQUANTIZATIONS)}")
+    shape = [int(s) for s in shape]
+    if len(shape) != 3:
+        raise ValueError(f"shape must be (C, H, W), got {shape}")
+    scales = int(scales)
+    per_level = lambda v: [int(v)] * scales if isinstance(v, (int, float)) else [int(u) for u in v]
+    config = dict(model="dequantized_image_flow", shape=shape, levels=int(levels), dequantization=dequantization,
+                  scales=scales, couplings=per_level(couplings), hidden=per_level(hidden), blocks=int(blocks),
+                  actnorm=bool(actnorm), conv1x1=bool(conv1x1), lu=bool(lu), deq_couplings=int(deq_couplings),
+                  deq_hidden=int(deq_hidden), deq_blocks=int(deq_blocks), alpha=float(alpha))
+    flow = MultiScaleFlow(shape, scales, config["couplings"], config["hidden"], int(blocks), bool(actnorm), bool(conv1x1),
+                          bool(lu))
+    deq = "uniform" if dequantization == "uniform" else image_dequantizer(shape, deq_couplings, deq_hidden, deq_blocks)
+    return DequantizedFlow(flow, math.prod(shape), levels, deq, alpha, config)

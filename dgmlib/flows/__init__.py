@@ -21,19 +21,32 @@ MAF                 Papamakarios et al. 2017     one pass (density)
 AffineCoupling      Dinh et al. 2017             one pass
 Sigmoid             Dinh et al. 2017 (logit)     closed form
 ==================  ===========================  =====================
+
+Image flows act on images [B, C, H, W] (log|det| [B]) in the same contract: :class:`Squeeze` /
+:class:`Unsqueeze`, the masks :func:`checkerboard_mask` and :func:`channel_mask`,
+:class:`ConvAffineCoupling` (RealNVP), :class:`ActNorm` and :class:`InvertibleConv1x1` (Glow);
+:class:`MultiScaleFlow` assembles them, with the multi-scale split, into a flow on flat vectors
+[..., C H W] that every consumer of vector flows accepts.
 """
+from .actnorm import ActNorm
 from .base import Compose, Flow, Parameters, autograd_log_det
+from .conv1x1 import InvertibleConv1x1
+from .conv_coupling import ConvAffineCoupling
 from .coupling import AffineCoupling
 from .distribution import FlowDistribution, FlowSample
 from .householder import HouseholderFlow, reflect
 from .iaf import IAF
 from .made import MADE, MaskedLinear
 from .maf import MAF
+from .masks import channel_mask, checkerboard_mask
+from .multiscale import MultiScaleFlow
 from .planar import PlanarFlow
 from .radial import RadialFlow
 from .sigmoid import Sigmoid
+from .squeeze import Squeeze, Unsqueeze, squeeze, unsqueeze
 from .sylvester import SylvesterFlow
 
 __all__ = ["Flow", "Compose", "FlowDistribution", "FlowSample", "Parameters", "autograd_log_det", "PlanarFlow", "RadialFlow", "HouseholderFlow",
            "reflect", "SylvesterFlow", "MADE", "MaskedLinear", "IAF", "MAF", "AffineCoupling",
-           "Sigmoid"]
+           "Sigmoid", "Squeeze", "Unsqueeze", "squeeze", "unsqueeze", "checkerboard_mask", "channel_mask",
+           "ConvAffineCoupling", "ActNorm", "InvertibleConv1x1", "MultiScaleFlow"]

@@ -177,3 +177,10 @@ def autograd_log_det(flow: nn.Module, z: Tensor, context: Tensor | None = None) 
     """
     J = torch.autograd.functional.jacobian(lambda v: flow(v, context)[0], z)
     return torch.linalg.slogdet(J).logabsdet, J
+
+
+def check_image(z: Tensor, channels: int | None, owner: str) -> None:
+    """Raise a clear ``ValueError`` unless ``z`` is a batch of images [B, channels, H, W]."""
+    if z.dim() != 4 or (channels is not None and z.shape[1] != channels):
+        want = "C" if channels is None else str(channels)
+        raise ValueError(f"{owner} acts on images [B, {want}, H, W], got shape {tuple(z.shape)}")

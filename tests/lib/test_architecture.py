@@ -98,21 +98,24 @@ def _small(kind: str):
             "dequantized_flow": dict(dim=4, levels=5, dequantization="variational", layers=1, hidden=[4],
                                      deq_layers=1, deq_hidden=[4]),
             "cross_modal_vae": dict(modalities={"img": (6, "bernoulli"), "pos": (2, "gaussian"),
-                                                "cls": (3, "categorical")}, z_dim=2, hidden=[8])}[kind]
+                                                "cls": (3, "categorical")}, z_dim=2, hidden=[8]),
+            "dequantized_image_flow": dict(shape=[1, 4, 4], levels=5, dequantization="variational", scales=2,
+                                           couplings=1, hidden=4, blocks=1, deq_couplings=1, deq_hidden=4)}[kind]
 
 
 VARIANTS = [("vae", {}), ("vae", dict(flow="iaf", flow_length=2, prior="flow")),
             ("vae", dict(prior="mog", prior_components=3)), ("vae", dict(decoder="autoregressive", ar_hidden=2)),
             ("vae", dict(x_dim=16, decoder="pixelcnn", pixelcnn_layers=2, pixelcnn_channels=4)),
-            ("hierarchical_vae", {}), ("dequantized_flow", {}),
+            ("hierarchical_vae", {}), ("dequantized_flow", {}), ("dequantized_image_flow", {}),
+            ("dequantized_image_flow", dict(dequantization="uniform", scales=3, couplings=[1, 1, 2], lu=False)),
             ("deep_hierarchical_vae", {}), ("deep_hierarchical_vae", dict(inference="bottom_up")),
             ("semi_supervised_vae", {}), ("cross_modal_vae", {})]
 
 
 def _data(kind: str, n: int = 5, dim: int = 6) -> torch.Tensor:
     g = torch.Generator().manual_seed(0)
-    if kind == "dequantized_flow":
-        return torch.randint(0, 5, (n, 4), generator=g).to(torch.get_default_dtype()) / 4
+    if kind.startswith("dequantized"):
+        return torch.randint(0, 5, (n, dim), generator=g).to(torch.get_default_dtype()) / 4
     return torch.randint(0, 2, (n, dim), generator=g).to(torch.get_default_dtype())
 
 
@@ -144,6 +147,10 @@ def test_every_saveable_model_kind_round_trips_through_save_and_load(tmp_path, k
     assert next(loaded.parameters()).dtype == dtype
     state, back = model.state_dict(), loaded.state_dict()
     assert state.keys() == back.keys() and all(torch.equal(state[k], back[k]) for k in state)
+    if kind == "dequantized_image_flow":                              # ActNorm's data-dependent init, saved
+        model.log_weights(_data(kind, dim=model.x_dim).to(dtype), K=2)
+        dgmlib.save_checkpoint(tmp_path / "m.pt", model)
+        loaded, _ = dgmlib.load_checkpoint(tmp_path / "m.pt")
     model.eval()
     torch.manual_seed(1)
     expected = _log_weights(model, kind, dtype)

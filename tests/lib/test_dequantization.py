@@ -211,3 +211,178 @@ def test_independent_pixels_rejects_levels_off_the_grid(bad):
         independent_pixels(torch.tensor(bad), 3)
     with pytest.raises(ValueError, match="pixels"):
         dgmlib.independent_pixels_log_prob(torch.zeros(3, 3), torch.zeros(2, 2))
+
+
+# --- image flows: a multi-scale convolutional flow with uniform / variational dequantization ---
+
+def _randomized(module, std=0.2, seed=0):
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.add_(std * torch.randn_like(p))
+    return module
+
+
+def test_image_dequantizer_log_q_is_the_change_of_variables_through_its_flow_and_sigmoid(tol):
+    from torch.autograd.functional import jacobian
+
+    from dgmlib.dequantization import image_dequantizer
+
+    torch.manual_seed(0)
+    q = _randomized(image_dequantizer((1, 4, 4), couplings=2, hidden=4))
+    x = grey(2, dim=16, levels=5)
+    torch.manual_seed(7)
+    u, log_q = q(x, K=3)
+    torch.manual_seed(7)
+    eps = torch.randn(3, 2, 16)                                        # the same draws
+    assert u.shape == (3, 2, 16) and ((u > 0) & (u < 1)).all()
+    for k, b in [(0, 0), (2, 1)]:
+        J = jacobian(lambda v: q.noise.flow(v, context=2 * x[b] - 1)[0], eps[k, b])   # eps -> u
+        direct = (-0.5 * eps[k, b] ** 2 - 0.5 * math.log(2 * math.pi)).sum() - torch.linalg.slogdet(J).logabsdet
+        torch.testing.assert_close(log_q[k, b], direct, rtol=10 * tol, atol=10 * tol)
+    torch.testing.assert_close(q.log_prob(u, x), log_q, rtol=100 * tol, atol=100 * tol)
+
+
+def _grid(n, dim, dtype):
+    """The n^dim midpoints of the unit cube, [n^dim, dim]."""
+    c = (torch.arange(n, dtype=dtype) + 0.5) / n
+    return torch.stack(torch.meshgrid(*[c] * dim, indexing="ij"), -1).reshape(-1, dim)
+
+
+def test_image_flow_dequantization_bounds_lie_below_the_exact_discrete_log_likelihood():
+    from dgmlib.dequantization import build_dequantized_image_flow
+
+    levels, dim = 3, 4                                                 # 2x2 images, 3 grey levels
+    torch.manual_seed(0)
+    options = dict(scales=2, couplings=2, hidden=4, blocks=1, actnorm=False, deq_couplings=2, deq_hidden=4,
+                   alpha=0.05)
+    uniform = build_dequantized_image_flow((1, 2, 2), levels, "uniform", **options).to(torch.float64)
+    x = torch.tensor([[0, 0.5, 1, 1], [0.5, 0.5, 0, 1], [0, 0, 0, 0]], dtype=torch.float64)
+    _randomized(uniform.density, std=0.05)                             # log P(k) from -6.4 to -3.9 nats
+    variational = build_dequantized_image_flow((1, 2, 2), levels, "variational", **options).to(torch.float64)
+    variational.density.load_state_dict(uniform.density.state_dict())   # the same density p
+    _randomized(variational.dequantizer, std=0.3, seed=1)
+    u = _grid(16, dim, torch.float64)                                  # midpoint rule over the noise cube
+    k = quantize(x, levels)
+    with torch.no_grad():
+        log_p = uniform.log_density(dequantize(k, u[:, None], levels)) - dim * math.log(levels)   # [16^4, 3]
+        exact = torch.logsumexp(log_p, 0) - math.log(len(u))           # log P(k) = log E_u[p((k+u)/L)] L^-D
+        uniform_bound = log_p.mean(0)
+        torch.manual_seed(1)
+        log_w = uniform.log_weights(x, K=4000)
+        mc_variational = variational.log_weights(x, K=4000)
+    se = log_w.std(0) / math.sqrt(4000)
+    assert (exact - uniform_bound > 0.2).all(), "Jensen's gap of the uniform noise is positive"
+    assert ((log_w.mean(0) - uniform_bound).abs() < 5 * se).all()      # the model's bound is that integral
+    assert torch.allclose(torch.logsumexp(log_w, 0) - math.log(4000), exact, atol=0.15)   # IW -> log P(k)
+    v_bound, v_se = mc_variational.mean(0), mc_variational.std(0) / math.sqrt(4000)
+    assert (v_bound < exact - 3 * v_se).all()                          # KL(q || noise posterior) > 0
+
+
+def test_dequantized_image_flow_is_a_latent_variable_model_for_the_library_objectives():
+    from dgmlib.dequantization import build_dequantized_image_flow
+
+    torch.manual_seed(3)
+    x = grey(7, dim=16)
+    for kind in ("uniform", "variational"):
+        model = build_dequantized_image_flow((1, 4, 4), L, kind, scales=3, couplings=1, hidden=4, blocks=1,
+                                             deq_couplings=2, deq_hidden=4)
+        terms = model.terms(x, K=5)
+        assert terms.log_w.shape == (5, 7) and terms.u.shape == (5, 7, 16)
+        assert torch.allclose(terms.log_w, terms.log_density - 16 * math.log(L) - terms.log_q)
+        torch.manual_seed(4)
+        log_w = model.log_weights(x, K=50)
+        torch.manual_seed(4)
+        assert torch.equal(elbo(model, x, K=50), log_w.mean(0)) and torch.isfinite(log_w).all()
+        torch.manual_seed(4)
+        assert torch.allclose(iwae_bound(model, x, K=50), torch.logsumexp(log_w, 0) - math.log(50))
+        assert log_marginal_likelihood(model, x, K=10, chunk=7).shape == (7,)
+        sample = model.sample(5)
+        assert sample.shape == (5, 16) and torch.equal(sample * (L - 1), torch.round(sample * (L - 1)))
+
+
+def test_training_a_dequantized_image_flow_on_digits_beats_the_uniform_model():
+    from dgmlib.dequantization import build_dequantized_image_flow
+
+    data = dgmlib.load("digits", binarize=False)
+    torch.manual_seed(0)
+    model = build_dequantized_image_flow((1, 8, 8), data.levels, "variational", scales=2, couplings=2, hidden=8,
+                                         blocks=1, deq_couplings=1, deq_hidden=4)
+    dgmlib.fit(model, data, epochs=3, lr=3e-3, batch_size=100, progress=False)
+    bpd = bits_per_dim(-elbo(model, data.test.to(next(model.parameters()).dtype), K=2).mean(), 64)
+    assert bpd < math.log2(data.levels) - 0.5
+
+
+def test_a_trained_image_flow_checkpoint_keeps_its_actnorm_statistics(tmp_path):
+    from dgmlib.dequantization import build_dequantized_image_flow
+
+    torch.manual_seed(0)
+    model = build_dequantized_image_flow((1, 4, 4), L, "uniform", scales=2, couplings=1, hidden=4, blocks=1)
+    model.log_weights(grey(20, dim=16, seed=1), K=2)                   # the data-dependent init
+    dgmlib.save_checkpoint(tmp_path / "flow.pt", model)
+    loaded, _ = dgmlib.load_checkpoint(tmp_path / "flow.pt")
+    assert loaded.config["model"] == "dequantized_image_flow"
+    x = grey(5, dim=16, seed=2)                                        # data that would give another init
+    torch.manual_seed(1)
+    expected = model.log_weights(x, K=3)
+    torch.manual_seed(1)
+    assert torch.equal(loaded.log_weights(x, K=3), expected)
+
+
+def test_bad_image_flow_settings_raise_clear_errors():
+    from dgmlib.dequantization import build_dequantized_image_flow
+
+    with pytest.raises(ValueError, match="unknown dequantization"):
+        build_dequantized_image_flow((1, 4, 4), L, "gaussian")
+    with pytest.raises(ValueError, match=r"shape must be \(C, H, W\)"):
+        build_dequantized_image_flow((16,), L)
+    with pytest.raises(ValueError, match=r"\[batch, 16\]"):
+        build_dequantized_image_flow((1, 4, 4), L, scales=2, hidden=4).terms(torch.zeros(2, 15))
+
+
+def test_the_image_table_builds_multiscale_flows_and_keeps_the_dense_flow_as_one_row():
+    from dgmlib.experiments import dequantization as table
+    from dgmlib.flows import MultiScaleFlow
+
+    s = table.MNIST5K_IMAGES
+    assert s.models == ("uniform", "variational", "dense_uniform", "vae") and s.dataset == "mnist5k"
+    torch.manual_seed(0)
+    uniform, variational = (table.build_model(s, m, 784, 256) for m in ("uniform", "variational"))
+    assert isinstance(uniform.flow, MultiScaleFlow) and uniform.dequantizer is None
+    assert uniform.config["model"] == "dequantized_image_flow" and uniform.config["hidden"] == [16, 32, 32]
+    assert isinstance(variational.dequantizer.noise.flow.flows[0], MultiScaleFlow)
+    dense = table.build_model(s, "dense_uniform", 784, 256)
+    assert dense.config["model"] == "dequantized_flow" and dense.config["hidden"] == [256] and dense.dequantizer is None
+    assert table.build_model(table.QUICK, "uniform", 64, 17).config["model"] == "dequantized_flow"   # the digits
+    gpu = table.MNIST_IMAGES_GPU
+    assert (gpu.image_couplings, gpu.image_hidden, gpu.image_blocks, gpu.epochs, gpu.dataset) == \
+        ((2, 2, 4), (32, 48, 64), 3, 200, "mnist")
+    with pytest.raises(ValueError, match="square grey images"):
+        table.build_model(s, "uniform", 780, 256)
+
+
+def test_the_image_table_caption_names_the_multiscale_flows_and_the_dense_row():
+    from dgmlib import experiments
+    from dgmlib.experiments import dequantization as table
+    from dgmlib.experiments.base import settings_record
+
+    s = settings_record(table.MNIST5K_IMAGES)
+    rows = [{"model": m, "seed": seed, "test_bound_bpd": 1.2 + i + seed / 10, "test_iw_bpd": 1.1 + i,
+             "train_bound_bpd": 1.0 + i, "best_epoch": 10, "parameters": 100 * (i + 1)}
+            for i, m in enumerate(s["models"]) for seed in (0, 1)]
+    caption, frame = experiments.table("dequantization", {"settings": s, "rows": rows})
+    assert list(frame.index) == ["uniform", "variational", "dense_uniform", "vae"]
+    assert frame.loc["uniform", "test bound"] == "1.250 ± 0.071" and frame.loc["vae", "parameters"] == 400
+    assert "multi-scale convolutional flows (3 scales, 2/2/2 couplings" in caption and "(dense_uniform)" in caption
+    assert "1.078" in frame.loc["uniform", "paper (MNIST)"] and "1.043" in frame.loc["variational", "paper (MNIST)"]
+
+
+def test_a_quick_image_table_task_trains_a_multiscale_flow_at_784_pixels_in_bits_per_dim():
+    from dgmlib.experiments import dequantization as table
+
+    row = table.run_task(table.QUICK_IMAGES, "variational", 0, "cpu")
+    assert row["model"] == "variational" and row["epochs_run"] == 1
+    assert row["parameters"] == sum(p.numel() for p in table.build_model(table.QUICK_IMAGES, "variational", 784,
+                                                                          256).parameters())
+    assert 0 < row["test_iw_bpd"] <= row["test_bound_bpd"] + 0.05 < 8       # below the 8 bits of a uniform model
+    assert row["test_bound_bpd"] == pytest.approx(-row["test_bound_nats"] / (784 * math.log(2)))

@@ -71,6 +71,8 @@ class Experiment:
             early stopping, a K sweep, kept models) that replace ``variants[dataset]`` once their
             result file is computed (``make tables DATASET=mnist5k UPCOMING=1``); until then the
             committed file holds the variant's settings and the chapters read it.
+        upcoming_quick: quick settings of an upcoming variant where the derived ones do not fit
+            (e.g. another settings class).
     """
     name: str
     title: str
@@ -84,6 +86,7 @@ class Experiment:
     quick_variants: Mapping[str, Settings] = dataclasses.field(default_factory=dict)
     keep: Callable[[tuple], str | None] | None = None
     upcoming: Mapping[str, Settings] = dataclasses.field(default_factory=dict)
+    upcoming_quick: Mapping[str, Settings] = dataclasses.field(default_factory=dict)
 
     @property
     def datasets(self) -> tuple[str, ...]:
@@ -106,6 +109,8 @@ class Experiment:
             full = self.upcoming[dataset]
             if not quick:
                 return full
+            if dataset in self.upcoming_quick:
+                return self.upcoming_quick[dataset]
             quick_settings = self.quick_variants.get(dataset, self.quick)
             protocol = {f: getattr(full, f) for f in ("binarize", "init", "pseudo_init") if hasattr(full, f)}
             return type(full)(**{**dataclasses.asdict(quick_settings), "dataset": dataset, **protocol,

@@ -5,6 +5,7 @@ and output stripping.
     python tools/notebooks.py check   # exit 1 if a notebook's setup cell or outputs are off
     python tools/notebooks.py strip   # remove outputs and execution counts
     python tools/notebooks.py links   # rewrite each chapter's closing list of the dgmlib code it uses
+    python tools/notebooks.py style   # per chapter: visible code cells over 15 lines, with assert, print calls
 
 ``sync`` also rewrites the links cell. The links cell is the chapter's last cell: a list of the
 dgmlib functions and classes that its code cells call, each linked to the API reference.
@@ -148,6 +149,28 @@ def problems(path: pathlib.Path) -> list[str]:
     return out
 
 
+#: Cell tags that keep a code cell's input off the page.
+HIDDEN_TAGS = {"hide-input", "remove-input", "remove-cell", "hide-cell"}
+#: The longest visible code cell the style guide allows (lines).
+MAX_VISIBLE_LINES = 15
+
+
+def style_counts(nb: dict) -> dict[str, int]:
+    """What a reader sees of a notebook's code (cells whose input is not hidden by a tag, the setup
+    cell left out): the visible cells longer than :data:`MAX_VISIBLE_LINES` lines, those with an
+    ``assert`` statement, and the ``print(`` calls in them."""
+    counts = {"long": 0, "assert": 0, "print": 0}
+    setup = first_code_cell(nb)
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "code" or cell is setup or HIDDEN_TAGS & set(cell.get("metadata", {}).get("tags", [])):
+            continue
+        lines = _source(cell).rstrip("\n").split("\n")
+        counts["long"] += len(lines) > MAX_VISIBLE_LINES
+        counts["assert"] += any(re.match(r"\s*assert\b", line) for line in lines)
+        counts["print"] += sum(len(re.findall(r"\bprint\(", line)) for line in lines)
+    return counts
+
+
 def _write(path: pathlib.Path, nb: dict) -> None:
     path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
 
@@ -185,6 +208,14 @@ def main(argv: list[str]) -> int:
     elif cmd == "strip":
         for p in paths:
             strip(p)
+    elif cmd == "style":
+        total = {"long": 0, "assert": 0, "print": 0}
+        print(f"{'notebook':32} long>{MAX_VISIBLE_LINES}  assert  print   (visible code cells)")
+        for p in paths:
+            c = style_counts(json.loads(p.read_text()))
+            total = {k: total[k] + c[k] for k in total}
+            print(f"{p.name:32} {c['long']:8} {c['assert']:7} {c['print']:6}")
+        print(f"{'total':32} {total['long']:8} {total['assert']:7} {total['print']:6}")
     elif cmd == "check":
         found = [msg for p in paths for msg in problems(p)]
         print("\n".join(found) or f"{len(paths)} notebooks: setup cells and outputs OK")

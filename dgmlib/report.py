@@ -1,4 +1,4 @@
-"""Plain-text result tables for notebooks (no pandas needed)."""
+"""Result tables for notebooks: rendered DataFrames (:func:`table_view`), plain text, Markdown."""
 from __future__ import annotations
 
 from typing import Any, Callable, Sequence
@@ -21,6 +21,23 @@ def format_table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]
 def show_table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]], digits: int = 2) -> None:
     """Print :func:`format_table`."""
     print(format_table(title, header, rows, digits))
+
+
+def table_view(frame, caption: str, digits: int = 3):
+    """A DataFrame as the book shows a table: an HTML table (a pandas Styler) with ``caption``
+    above it (say the data and the units) and every float with ``digits`` decimals; display it as
+    a cell's last expression. Non-float cells (text such as "mean ± std") are left as they are.
+
+    Raises:
+        ValueError: an empty caption or a negative ``digits``.
+    """
+    if not str(caption).strip():
+        raise ValueError("a table needs a caption that names its data and units")
+    if int(digits) < 0:
+        raise ValueError(f"digits must be >= 0, got {digits}")
+    def cell(v: Any) -> str:
+        return f"{v:.{int(digits)}f}" if isinstance(v, float) else str(v)
+    return frame.style.format(cell).set_caption(str(caption))
 
 
 def markdown_table(frame) -> str:

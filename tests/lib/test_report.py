@@ -1,5 +1,6 @@
 import pytest
 
+from dgmlib import report
 from dgmlib.report import format_table
 
 
@@ -39,3 +40,16 @@ def test_results_runs_checks_the_record_is_complete(monkeypatch, capsys):
     assert capsys.readouterr().out.startswith("checked: results 'x' complete, 2 runs")
     with pytest.raises(AssertionError, match=r"missing \[\(2,\)\]"):
         results_runs("x", ["seed"], lambda s: {(0,), (1,), (2,)})
+
+
+def test_table_view_renders_the_caption_and_rounds_only_floats():
+    import pandas as pd
+
+    frame = pd.DataFrame({"nats": [1.23456, -0.5], "cell": ["97.10 ± 0.30", "x"], "n": [3, 4]},
+                         index=pd.Index(["a", "b"], name="model"))
+    html = report.table_view(frame, "Test NLL; digits; nats per image", digits=2).to_html()
+    assert "Test NLL; digits; nats per image" in html and "<caption>" in html
+    assert ">1.23<" in html and ">-0.50<" in html and ">97.10 ± 0.30<" in html and ">3<" in html
+    assert "1.2346" not in html
+    with pytest.raises(ValueError, match="caption"):
+        report.table_view(frame, " ")

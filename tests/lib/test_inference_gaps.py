@@ -149,3 +149,27 @@ def test_refinement_rejects_bad_inputs_with_clear_errors():
     q = Posterior(torch.zeros(3, 2), torch.zeros(3, 2), None)
     with pytest.raises(ValueError, match="eps must be"):
         log_weights_given(model, x, q, torch.zeros(4, 3, 5))
+
+
+def test_path_gradient_vanishes_at_the_exact_posterior_and_the_full_gradient_does_not(dtype, device):
+    lg, x = linear_gaussian(dtype, device, seed=8)
+    vae = lg.as_vae(exact_posterior=True)             # the encoder returns p(z|x) exactly
+    q = encoder_posterior(vae, x)
+    leaves = [q.mu.clone().requires_grad_(True), q.logvar.clone().requires_grad_(True)]
+    eps = torch.randn(16, *q.mu.shape, dtype=dtype, device=device)
+    grads = {}
+    for path in (True, False):
+        loss = -log_weights_given(vae, x, Posterior(*leaves, None), eps, path_gradient=path).mean(0).sum()
+        grads[path] = torch.cat([g.flatten() for g in torch.autograd.grad(loss, leaves)])
+    # log w is constant in z at the exact posterior: only the score term of the full gradient remains
+    assert grads[True].abs().max() < 1e-3
+    assert grads[False].abs().max() > 0.1
+
+
+def test_refinement_with_the_full_gradient_also_reaches_log_px(dtype, device):
+    lg, x = linear_gaussian(dtype, device, seed=9)
+    torch.manual_seed(9)
+    r = refine_posterior(lg.as_vae(exact_posterior=False), x, steps=600, lr=0.05, K=8, eval_K=2000,
+                         path_gradient=False)
+    assert torch.allclose(r.elbo, lg.log_marginal(x), atol=0.02)
+    assert bool(r.improved.all())

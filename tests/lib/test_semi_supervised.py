@@ -139,3 +139,20 @@ def test_bad_images_give_clear_errors(model, x):
         model.unlabelled_elbo(x * 0.5)
     with pytest.raises(ValueError, match="eps must be"):
         model.unlabelled_elbo(x, eps=torch.zeros(1, C, len(x) + 1, Z, dtype=x.dtype, device=x.device))
+
+
+def test_the_labelled_weight_scales_only_the_labelled_bound(model, x):
+    """J = -w mean L(x_l, y_l) - mean U(x_u) + alpha mean(-log q(y_l|x_l)): linear in w, and the
+    slope is minus the labelled bound of the same noise."""
+    y = torch.arange(4, device=x.device)
+    values = {}
+    with torch.no_grad():
+        for w in (0.0, 1.0, 0.25):
+            torch.manual_seed(3)
+            values[w] = model.loss(x[:4], y, x[4:], alpha=0.1, labelled_weight=w)
+        torch.manual_seed(3)
+        labelled = model.labelled_elbo(x[:4], y).mean()
+    tol = 1e-10 if x.dtype == torch.float64 else 1e-4
+    torch.testing.assert_close(values[1.0] - values[0.0], -labelled, rtol=tol, atol=tol * 100)
+    torch.testing.assert_close(values[0.25], values[0.0] + 0.25 * (values[1.0] - values[0.0]),
+                               rtol=tol, atol=tol * 100)

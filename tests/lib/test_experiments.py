@@ -199,7 +199,7 @@ def test_the_hierarchical_kinds_beyond_the_table_build_batch_norm_and_plain_mode
 
     from dgmlib.experiments import hierarchical as h
     s = h.HierarchicalSettings()
-    assert set(s.kinds) == set(h.TABLE_KINDS) < set(h.KINDS)
+    assert set(s.kinds) == set(h.TABLE_KINDS) <= set(h.KINDS)
     for kind, (L, inference, aids, batch_norm) in h.KINDS.items():
         model = h.build_model(kind, 64, s)
         norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm1d)]

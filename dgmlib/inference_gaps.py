@@ -145,14 +145,16 @@ def _check_inputs(model: nn.Module, x: Tensor, support: bool = True) -> None:
 
 def refine_posterior(model: nn.Module, x: Tensor, steps: int = 300, lr: float = 0.05, K: int = 8,
                      eval_K: int = 500, check_every: int = 25, check_K: int = 100, rtol: float = 5e-3,
-                     start: Posterior | None = None, warn: bool = True) -> Refinement:
+                     start: Posterior | None = None, warn: bool = True,
+                     path_gradient: bool = True) -> Refinement:
     r"""Per-point variational inference from the encoder's output: maximize
     :math:`\mathcal L(x_i; \lambda_i) = \mathbb E_{q_{\lambda_i}}[\log p(x_i, z) - \log q_{\lambda_i}(z)]`
     over :math:`\lambda_i = (\mu_i, \log\sigma^2_i[, h_i])` for all points at once (Cremer et al.,
     2018, section 3; the local optimization of semi-amortized VAEs, Kim et al., 2018).
 
     Adam (betas 0.9, 0.99) on the K-sample reparameterized ELBO (the path-derivative gradient
-    for a Gaussian q, see :func:`log_weights_given`), with a cosine learning-rate decay from ``lr`` to
+    for a Gaussian q unless ``path_gradient`` is False, see :func:`log_weights_given`; a posterior
+    flow always gets the full reparameterization gradient), with a cosine learning-rate decay from ``lr`` to
     ``lr / 100``. Every ``check_every`` steps the ELBO is evaluated at one fixed draw of
     ``check_K`` noise samples (so its changes are the optimizer's, not fresh Monte Carlo noise);
     a point has ``converged`` when this ELBO changed by at most ``rtol * max(1, |ELBO|)`` over the
@@ -165,6 +167,8 @@ def refine_posterior(model: nn.Module, x: Tensor, steps: int = 300, lr: float = 
         model: a VAE (anything with ``encoder``, ``decode``, ``prior``, ``likelihood`` and an
             optional posterior ``flow``); its parameters are not changed.
         start: initial parameters (default: the encoder's, :func:`encoder_posterior`).
+        path_gradient: drop the score term of a Gaussian q's gradient (False: the full
+            reparameterization gradient, the one a flow gets, to refine both kinds alike).
     Shapes:
         x: [B, D] -> Refinement with [B] bounds and Posterior([B, d], [B, d], [B, c] or None)
     Example:
@@ -197,7 +201,7 @@ def refine_posterior(model: nn.Module, x: Tensor, steps: int = 300, lr: float = 
             for group in opt.param_groups:   # cosine decay from lr to lr / 100
                 group["lr"] = lr * (0.01 + 0.495 * (1 + math.cos(math.pi * step / steps)))
             eps = torch.randn(shape, dtype=x.dtype, device=x.device)
-            loss = -_log_weights_given(model, x, as_q(leaves), eps, path_gradient=True).mean(0).sum()
+            loss = -_log_weights_given(model, x, as_q(leaves), eps, path_gradient=path_gradient).mean(0).sum()
             grads = torch.autograd.grad(loss, leaves)   # only the local parameters get gradients
             for leaf, g in zip(leaves, grads):
                 leaf.grad = g

@@ -5,8 +5,9 @@ on the objective :math:`\mathcal J^\alpha` (its ``loss``): every unlabelled batc
 paired with a batch :math:`(x_l, y_l)` drawn from the few labelled points, so each step sees both
 terms. The baseline it is compared with is the same classifier network :math:`q(y|x)` trained by
 cross-entropy on the labelled points alone (:func:`~dgmlib.semi_supervised.fit_classifier`). The
-difference between the two accuracies is what the unlabelled images add together with the longer
-schedule: M2 takes one step per unlabelled batch, the baseline one per labelled batch.
+difference between the two accuracies is what the unlabelled images add only when both get the
+same number of optimizer steps (M2 takes one step per unlabelled batch, the baseline one per
+labelled batch: give the baseline ``epochs`` to match).
 """
 from __future__ import annotations
 
@@ -43,10 +44,15 @@ def labelled_subset(labels: Tensor, per_class: int, seed: int = 0) -> Tensor:
 
 def fit_semi_supervised(model: SemiSupervisedVAE, x_l: Tensor, y_l: Tensor, x_u: Tensor, epochs: int,
                         alpha: float, batch_size: int = 100, labelled_batch: int = 100, lr: float = 1e-3,
-                        seed: int = 0, K: int = 1) -> list[float]:
+                        seed: int = 0, K: int = 1, weighting: str = "means") -> list[float]:
     r"""Train M2 on :math:`\mathcal J^\alpha` with Adam: each epoch passes once over the unlabelled
     images in shuffled batches of ``batch_size``; each batch is paired with ``labelled_batch``
     labelled points drawn at random (all of them when there are fewer).
+
+    ``weighting="means"`` adds the two bounds' batch means and ``alpha`` times the mean
+    cross-entropy (:meth:`SemiSupervisedVAE.loss` with ``labelled_weight=1``); ``"paper"`` is the
+    paper's sums over the data set divided by its size N = ``len(x_u)``: the labelled bound
+    weighted :math:`N_l / N`, and ``alpha`` the paper's :math:`\alpha / N` (0.1 there).
 
     Shapes:
         x_l: [N_l, D] binary, y_l: [N_l] int64, x_u: [N_u, D] binary (the labelled images may be
@@ -57,9 +63,12 @@ def fit_semi_supervised(model: SemiSupervisedVAE, x_l: Tensor, y_l: Tensor, x_u:
         ValueError: labels out of range, missing or fractional, or a loss that is not finite.
     """
     epochs = validation.check_positive_int(epochs, "epochs")
+    if weighting not in ("means", "paper"):
+        raise ValueError(f"weighting must be 'means' or 'paper', got {weighting!r}")
     y_l = check_labels(y_l, model.n_classes, len(x_l), "y_l")
     model.check_input(x_l, "x_l")
     model.check_input(x_u, "x_u")
+    labelled_weight = len(x_l) / len(x_u) if weighting == "paper" else 1.0
     g = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -71,7 +80,7 @@ def fit_semi_supervised(model: SemiSupervisedVAE, x_l: Tensor, y_l: Tensor, x_u:
         for start in range(0, len(x_u), batch_size):
             xu = x_u[order[start:start + batch_size]]
             pick = torch.randperm(len(x_l), generator=g)[:labelled_batch].to(x_l.device)
-            loss = model.loss(x_l[pick], y_l[pick], xu, alpha=alpha, K=K)
+            loss = model.loss(x_l[pick], y_l[pick], xu, alpha=alpha, K=K, labelled_weight=labelled_weight)
             if not torch.isfinite(loss):
                 raise ValueError(f"the M2 loss is {loss.item()} at epoch {epoch}: lower the learning rate ({lr})")
             opt.zero_grad()

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+__all__ = ["NOTICE", "TABLES", "find", "frame"]
+
+#: The notice that marks every quoted table.
 NOTICE = "Quoted from the paper (via the lecture deck), not reproduced."
 
+#: The quoted tables, in the order of the chapters that discuss them.
 TABLES: list[dict[str, Any]] = [
     {"title": "IWAE and VAE on MNIST and Omniglot, one and two stochastic layers",
      "source": "Burda et al. (2016), Table 1", "deck": "003_ec2566810414da9c.txt", "chapter": "03_iwae",
@@ -81,6 +85,27 @@ TABLES: list[dict[str, Any]] = [
      "rows": [["Normalizing flows (Rezende & Mohamed, 2015)", "85.10"], ["DRAW (Gregor et al., 2015)", "< 80.97"],
               ["Discrete VAE (Rolfe, 2016)", "81.01"], ["PixelRNN (van den Oord et al., 2016a)", "79.20"],
               ["IAF VAE (Kingma et al., 2016)", "79.88"], ["AF VAE", "79.30"], ["VLAE", "79.03"]]},
+    {"title": "Deep hierarchies and autoregressive models on CIFAR-10",
+     "source": "Maaløe et al. (2019), Table 4", "deck": "002_b3a707a7a4931ce8.txt",
+     "chapter": "11_hierarchical_vaes",
+     "note": "Test negative log-likelihood in bits per dimension on CIFAR-10 (32x32 colour images), lower "
+             "is better; ≤ marks a bound (L_k: importance-weighted bound with k samples), = an exact value.",
+     "columns": ["model", "autoregressive components", "bits/dim"],
+     "rows": [["ConvDRAW (Gregor et al., 2016)", "yes", "< 3.58"],
+              ["IAF-VAE, L_1 (Kingma et al., 2016)", "yes", "≤ 3.15"],
+              ["IAF-VAE, L_1e3 (Kingma et al., 2016)", "yes", "≤ 3.11"],
+              ["Gated PixelCNN (van den Oord et al., 2016b)", "yes", "= 3.03"],
+              ["PixelRNN (van den Oord et al., 2016c)", "yes", "= 3.00"],
+              ["VLAE (Chen et al., 2017)", "yes", "≤ 2.95"],
+              ["PixelCNN++ (Salimans et al., 2017)", "yes", "= 2.92"],
+              ["NICE (Dinh et al., 2014)", "no", "= 4.48"],
+              ["Deep GMMs (van den Oord & Schrauwen, 2014)", "no", "= 4.00"],
+              ["RealNVP (Dinh et al., 2016)", "no", "= 3.49"],
+              ["Discrete VAE++ (Vahdat et al., 2018)", "no", "≤ 3.38"],
+              ["Glow (Kingma & Dhariwal, 2018)", "no", "= 3.35"],
+              ["BIVA, L = 10, L_1", "no", "≤ 3.17"],
+              ["BIVA, L = 15, L_1", "no", "≤ 3.12"],
+              ["BIVA, L = 15, L_1e3", "no", "≤ 3.08"]]},
     {"title": "PixelVAE on ImageNet 64x64",
      "source": "Gulrajani et al. (2017), ImageNet 64x64 table", "deck": "000_cb6fe3fe6549d6a9.txt",
      "chapter": "08_posterior_collapse",
@@ -92,6 +117,15 @@ TABLES: list[dict[str, Any]] = [
               ["Gated PixelCNN (van den Oord et al., 2016b)", "= 3.57 (3.48)"],
               ["Hierarchical PixelVAE", "≤ 3.66 (3.59)"]]},
 ]
+
+
+def find(title: str) -> dict[str, Any]:
+    """The quoted table whose title starts with ``title`` (a chapter quoting a table beside its own)."""
+    hits = [t for t in TABLES if t["title"].startswith(title)]
+    if len(hits) != 1:
+        raise ValueError(f"{len(hits)} quoted tables have a title starting with {title!r}; titles: "
+                         + "; ".join(t["title"] for t in TABLES))
+    return hits[0]
 
 
 def frame(table: dict[str, Any]):

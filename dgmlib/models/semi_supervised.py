@@ -219,13 +219,18 @@ class SemiSupervisedVAE(Model):
         q = torch.softmax(self.classifier(x), -1).T                                  # [C, B]
         return (q[..., None] * mu.view(C, B, -1)).sum(0)
 
-    def loss(self, x_l: Tensor, y_l: Tensor, x_u: Tensor, alpha: float = 0.1, K: int = 1) -> Tensor:
+    def loss(self, x_l: Tensor, y_l: Tensor, x_u: Tensor, alpha: float = 0.1, K: int = 1,
+             labelled_weight: float = 1.0) -> Tensor:
         r"""The paper's :math:`\mathcal J^\alpha`, as means over the labelled and unlabelled batches
-        (a scalar to minimize). The labelled batch and its labels must have the same length."""
+        (a scalar to minimize):
+        :math:`-w_l\,\overline{\mathcal L(x_l, y_l)} - \overline{\mathcal U(x_u)} + \alpha\,\overline{-\log q(y_l|x_l)}`
+        with :math:`w_l` = ``labelled_weight``. The paper's sums divided by the N images are
+        :math:`w_l = N_l / N` and :math:`\alpha = 0.1` (its :math:`\alpha = 0.1 N`). The labelled
+        batch and its labels must have the same length."""
         x_l, x_u = self._check_x(x_l, "x_l"), self._check_x(x_u, "x_u")
         y_l = check_labels(y_l, self.n_classes, len(x_l), "y_l")
         log_q = self.classifier_log_probs(x_l).gather(1, y_l[:, None])[:, 0]
-        return (-self._labelled(x_l, y_l, None, K).mean() - self.unlabelled_elbo(x_u, K).mean()
+        return (-labelled_weight * self._labelled(x_l, y_l, None, K).mean() - self.unlabelled_elbo(x_u, K).mean()
                 - alpha * log_q.mean())
 
     def log_weights(self, x: Tensor, K: int = 1) -> Tensor:

@@ -331,3 +331,43 @@ def test_active_units_per_layer_of_a_model_with_a_known_count(inference):
     assert (means[varying][:, 2] ** 2).mean() < 2e-3               # Monte Carlo noise: variance 1e-3 by default
     torch.manual_seed(0)
     assert (model.posterior_means(x, samples=20)[varying][:, 2] ** 2).mean() > 0.2   # 9 / 20 with 20 draws
+
+@pytest.mark.parametrize("inference", ["bottom_up", "top_down"])
+def test_batch_norm_uses_batch_statistics_in_training_and_running_averages_in_eval(inference, tol):
+    torch.manual_seed(3)
+    model = DeepHierarchicalVAE(6, [4, 3], hidden=(8,), inference=inference, batch_norm=True)
+    plain = DeepHierarchicalVAE(6, [4, 3], hidden=(8,), inference=inference)
+    assert model.config["batch_norm"] is True and "batch_norm" not in plain.config
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm1d)]
+    cells = len(model.prior_cells) + 1 + (len(model.q_cells) if inference == "bottom_up" else len(model.up_cells))
+    assert len(norms) == cells                       # one per hidden layer of every cell
+    x, other = _binary(10, 6, seed=1), _binary(10, 6, seed=2)
+    eps_draws = lambda: torch.manual_seed(4)         # noqa: E731  (the same noise in both passes)
+    model.train()
+    eps_draws(); alone = model.log_weights(x, K=2)[:, :5]
+    eps_draws(); mixed = model.log_weights(torch.cat([x[:5], other[:5]]), K=2)[:, :5]
+    assert not torch.allclose(alone, mixed, atol=1e-3), "training mode: the batch's statistics"
+    model.eval()
+    eps_draws(); alone = model.log_weights(x, K=2)[:, :5]
+    eps_draws(); mixed = model.log_weights(torch.cat([x[:5], other[:5]]), K=2)[:, :5]
+    assert torch.allclose(alone, mixed, rtol=tol, atol=tol), "eval mode: the running averages"
+
+
+def test_batch_norm_models_train_and_round_trip_through_a_checkpoint(tmp_path, tol):
+    torch.manual_seed(5)
+    model = DeepHierarchicalVAE(6, [4, 3], hidden=(8,), inference="top_down", batch_norm=True)
+    x = _binary(40, 6, seed=3)
+    before = model.log_weights(x, K=1).mean().item()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(30):
+        loss = -dgmlib.elbo(model, x).mean()
+        opt.zero_grad(); loss.backward(); opt.step()
+    model.eval()
+    with torch.no_grad():
+        assert dgmlib.elbo(model, x, K=50).mean().item() > before
+    dgmlib.save_checkpoint(tmp_path / "bn.pt", model)
+    loaded, _ = dgmlib.load_checkpoint(tmp_path / "bn.pt")
+    assert loaded.config == model.config
+    loaded.eval()                                     # the running averages travel in the checkpoint
+    torch.manual_seed(6); a = model.log_weights(x, K=3)
+    torch.manual_seed(6); assert torch.equal(loaded.log_weights(x, K=3), a)

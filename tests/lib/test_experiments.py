@@ -340,3 +340,20 @@ def test_the_convergence_note_names_the_runs_still_improving_at_the_cap():
     rows[1]["best_epoch"] = 300
     assert convergence_note(record).endswith("Every run stopped on a flat validation curve.")
     assert convergence_note({"settings": {"epochs": 50}, "rows": rows}) is None   # fixed-length runs
+
+    assert record["settings"] == experiments.settings_record(e.settings_for(dataset)) and not record["quick"]
+    assert len(record["rows"]) == len(e.tasks(e.settings_for(dataset)))
+
+
+def test_the_hierarchical_kinds_beyond_the_table_build_batch_norm_and_plain_models():
+    import torch
+
+    from dgmlib.experiments import hierarchical as h
+    s = h.HierarchicalSettings()
+    assert set(s.kinds) == set(h.TABLE_KINDS) <= set(h.KINDS)
+    for kind, (L, inference, aids, batch_norm) in h.KINDS.items():
+        model = h.build_model(kind, 64, s)
+        norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm1d)]
+        assert model.layers == L and model.inference == (inference if L > 1 else "top_down")
+        assert bool(norms) == batch_norm and kind.endswith("_bn") == batch_norm
+        assert kind.endswith("_no_aids") == (not aids)

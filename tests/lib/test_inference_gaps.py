@@ -194,3 +194,26 @@ def test_grey_levels_are_refused_by_a_bernoulli_model_as_fit_refuses_them(digits
         with pytest.raises(ValueError) as error:
             call()
         assert str(error.value) == str(fit_error.value).replace("the training data", "x")
+
+def test_path_gradient_vanishes_at_the_exact_posterior_and_the_full_gradient_does_not(dtype, device):
+    lg, x = linear_gaussian(dtype, device, seed=8)
+    vae = lg.as_vae(exact_posterior=True)             # the encoder returns p(z|x) exactly
+    q = encoder_posterior(vae, x)
+    leaves = [q.mu.clone().requires_grad_(True), q.logvar.clone().requires_grad_(True)]
+    eps = torch.randn(16, *q.mu.shape, dtype=dtype, device=device)
+    grads = {}
+    for path in (True, False):
+        loss = -log_weights_given(vae, x, Posterior(*leaves, None), eps, path_gradient=path).mean(0).sum()
+        grads[path] = torch.cat([g.flatten() for g in torch.autograd.grad(loss, leaves)])
+    # log w is constant in z at the exact posterior: only the score term of the full gradient remains
+    assert grads[True].abs().max() < 1e-3
+    assert grads[False].abs().max() > 0.1
+
+
+def test_refinement_with_the_full_gradient_also_reaches_log_px(dtype, device):
+    lg, x = linear_gaussian(dtype, device, seed=9)
+    torch.manual_seed(9)
+    r = refine_posterior(lg.as_vae(exact_posterior=False), x, steps=600, lr=0.05, K=8, eval_K=2000,
+                         path_gradient=False)
+    assert torch.allclose(r.elbo, lg.log_marginal(x), atol=0.02)
+    assert bool(r.improved.all())

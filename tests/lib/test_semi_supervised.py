@@ -172,3 +172,19 @@ def test_active_units_of_m2_read_the_classifier_weighted_encoder_means(model, x,
     au = dgmlib.active_units(model, x, batch_size=5)                        # in batches of 5 rows
     torch.testing.assert_close(au.variance, expected.var(0, unbiased=False), rtol=tol, atol=tol)
     assert au.count == int((expected.var(0, unbiased=False) > 0.01).sum())
+
+def test_the_labelled_weight_scales_only_the_labelled_bound(model, x):
+    """J = -w mean L(x_l, y_l) - mean U(x_u) + alpha mean(-log q(y_l|x_l)): linear in w, and the
+    slope is minus the labelled bound of the same noise."""
+    y = torch.arange(4, device=x.device)
+    values = {}
+    with torch.no_grad():
+        for w in (0.0, 1.0, 0.25):
+            torch.manual_seed(3)
+            values[w] = model.loss(x[:4], y, x[4:], alpha=0.1, labelled_weight=w)
+        torch.manual_seed(3)
+        labelled = model.labelled_elbo(x[:4], y).mean()
+    tol = 1e-10 if x.dtype == torch.float64 else 1e-4
+    torch.testing.assert_close(values[1.0] - values[0.0], -labelled, rtol=tol, atol=tol * 100)
+    torch.testing.assert_close(values[0.25], values[0.0] + 0.25 * (values[1.0] - values[0.0]),
+                               rtol=tol, atol=tol * 100)

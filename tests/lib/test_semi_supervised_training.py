@@ -63,6 +63,20 @@ def test_m2_training_refuses_bad_labels_and_mismatched_batches(device, dtype):
         fit_semi_supervised(model, x, torch.full_like(y, -1), x, epochs=1, alpha=1.0)
     with pytest.raises(ValueError, match=r"one label per image \(10 images\), got shape \(5,\)"):
         fit_semi_supervised(model, x, y[:5], x, epochs=1, alpha=1.0)
+    with pytest.raises(ValueError, match="weighting must be 'means' or 'paper', got 'sums'"):
+        fit_semi_supervised(model, x, y, x, epochs=1, alpha=1.0, weighting="sums")
+
+
+def test_the_paper_weighting_weights_the_labelled_bound_by_the_labelled_share(device, dtype, monkeypatch):
+    x_u, y_u = _two_blobs(40, device, dtype)
+    idx = labelled_subset(y_u, 5, seed=0)
+    model = SemiSupervisedVAE(12, 2, z_dim=2, hidden=(8,)).to(device=device, dtype=dtype)
+    seen = []
+    original = SemiSupervisedVAE.loss
+    monkeypatch.setattr(SemiSupervisedVAE, "loss", lambda self, *a, **k: seen.append(k) or original(self, *a, **k))
+    fit_semi_supervised(model, x_u[idx], y_u[idx], x_u, epochs=1, alpha=0.1, batch_size=20, weighting="paper")
+    fit_semi_supervised(model, x_u[idx], y_u[idx], x_u, epochs=1, alpha=0.1, batch_size=20)
+    assert [k["labelled_weight"] for k in seen] == [10 / 40] * 2 + [1.0] * 2
 
 
 def test_accuracy_counts_equal_predictions_and_refuses_mismatched_shapes():

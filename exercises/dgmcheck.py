@@ -31,7 +31,7 @@ What it guards against, since the tests run in the kernel that ran the student's
   cut by ``no_grad``/``detach``/``.item()``/``float()``, a non-reparameterized draw (zero
   gradient) or a NaN gradient at an extreme input fails, not only a gradient that is missing;
 * constructions a question forbids (:func:`largest_intermediate`: the largest tensor any torch
-  operation creates during a call, e.g. no ``[d, d]`` matrix);
+  function or tensor method returns during a call, e.g. no ``[d, d]`` matrix);
 * samplers that re-seed the global generator (:func:`reseeds`), and samplers with the right
   marginals but the wrong joint structure (:func:`correlation_is_zero`, :func:`chi2_fits`,
   :func:`ks_fits`: goodness-of-fit tests at a stated significance level, :data:`ALPHA`), or counts
@@ -389,18 +389,20 @@ def autograd_reference(fn, inputs: dict, weight=None) -> dict:
 
 
 def largest_intermediate(fn, *args, **kwargs) -> tuple[int, tuple]:
-    """(number of elements, shape) of the largest tensor that any torch operation creates while
-    ``fn(*args, **kwargs)`` runs, the inputs excluded: catches a construction a question forbids
-    (a ``[d, d]`` matrix where ``O(d)`` memory is asked for) however it is written."""
-    from torch.utils._python_dispatch import TorchDispatchMode
+    """(number of elements, shape) of the largest tensor that any torch function or tensor method
+    returns while ``fn(*args, **kwargs)`` runs (a ``TorchFunctionMode`` sees every call, however it
+    is written: ``torch.eye``, ``torch.outer``, ``v[:, None] * v``, ``@``, ``einsum``): catches a
+    construction a question forbids, such as a ``[d, d]`` matrix where ``O(d)`` memory is asked for.
+    (A function mode, not a dispatch mode: entering a dispatch mode imports torch._dynamo, 3 s.)"""
+    from torch.overrides import TorchFunctionMode
     from torch.utils._pytree import tree_flatten
 
-    class Largest(TorchDispatchMode):
+    class Largest(TorchFunctionMode):
         def __init__(self):
             super().__init__()
             self.size, self.shape = 0, ()
 
-        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
             out = func(*args, **(kwargs or {}))
             for t in tree_flatten(out)[0]:
                 if isinstance(t, torch.Tensor) and t.numel() > self.size:

@@ -146,7 +146,25 @@ def setup_cell_source(master: pathlib.Path, tests: list[str]) -> str:
             "if not os.path.isdir(\"tests\"):  # Colab opens the notebook without its folder\n"
             "    os.makedirs(\"tests\")\n"
             f"    for q in {questions!r}:\n"
-            f"        urllib.request.urlretrieve(f\"{raw_url(rel)}/tests/{{q}}.py\", f\"tests/{{q}}.py\")")
+            f"        urllib.request.urlretrieve(f\"{raw_url(rel)}/tests/{{q}}.py\", f\"tests/{{q}}.py\")\n"
+            + CHECK_NOTE)
+
+
+# Appended to the setup cell: grader.check runs the public tests only, so its "All test cases passed!"
+# is followed by a line that says what that is worth (it read as "done": issue 30).
+PUBLIC_SHARE_NOTE = "20%"
+CHECK_NOTE = f"""import otter  # grader.check runs the public tests only: say what they are worth
+def _check(self, question, global_env=None, _check=otter.Notebook.check):
+    result = _check(self, question, globals() if global_env is None else global_env)
+    if not hasattr(result, "passed_all"):
+        return result
+    from IPython.display import display
+    display(result)
+    print(f"{{question}}: the public tests {{'passed' if result.passed_all else 'did not all pass'}}; "
+          "they carry {PUBLIC_SHARE_NOTE} of the question's points.\\nA hidden test, run when the notebook is graded, "
+          "decides the rest: it reruns them and checks more\\n(other shapes, extreme values, "
+          "gradients, inputs left unchanged, random draws).")
+otter.Notebook.check = _check"""
 
 
 def student_files(master: pathlib.Path, out: pathlib.Path) -> dict[str, str]:

@@ -23,11 +23,22 @@ What it guards against, since the tests run in the kernel that ran the student's
   computed by the test itself, never by dgmlib or by the student's namespace;
 * answers that call dgmlib where the question asks for plain torch: :func:`uses_dgmlib` inspects
   the answer's code objects, globals, closures and defaults, and the helpers it calls in turn;
-* in-place changes of the inputs (:meth:`Checks.call` compares them with a copy taken before the
-  call), graphs cut by ``no_grad``/``detach``/``.sample()``/``float()`` (:meth:`Checks.grads`),
-  samplers that re-seed the global generator (:func:`reseeds`), and samplers with the right
+* in-place changes of any argument (:meth:`Checks.call` compares every tensor, list, tuple, dict
+  and module argument with a copy taken before the call: values, lengths, and which objects a
+  list holds);
+* gradients of the wrong value: :meth:`Checks.grads` compares them with the test's own gradient
+  (:func:`autograd_reference`, autograd on the test's reference implementation), so that a graph
+  cut by ``no_grad``/``detach``/``.item()``/``float()``, a non-reparameterized draw (zero
+  gradient) or a NaN gradient at an extreme input fails, not only a gradient that is missing;
+* constructions a question forbids (:func:`largest_intermediate`: the largest tensor any torch
+  function or tensor method returns during a call, e.g. no ``[d, d]`` matrix);
+* samplers that re-seed the global generator (:func:`reseeds`), and samplers with the right
   marginals but the wrong joint structure (:func:`correlation_is_zero`, :func:`chi2_fits`,
-  :func:`ks_fits`: goodness-of-fit tests at a stated significance level, :data:`ALPHA`).
+  :func:`ks_fits`: goodness-of-fit tests at a stated significance level, :data:`ALPHA`), or counts
+  too regular to be random (:func:`counts_vary_as_multinomial`, and :func:`chi2_fits` is two-sided).
+
+Every statistical check runs on draws made after a fixed ``torch.manual_seed``, so a given answer
+always gets the same verdict.
 
 The hidden test also runs the question's public tests (``public=globals()``), so passing the
 hidden test implies passing the public ones.
@@ -212,23 +223,50 @@ def _close(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> tuple[bool
 
 
 def _snapshot(obj):
+    """What ``obj`` holds now: tensor values, module states, and the items of lists, tuples and dicts
+    (which objects, recursively); other objects are compared by identity only."""
     if isinstance(obj, torch.Tensor):
-        return obj.detach().clone()
+        return ("tensor", obj, obj.detach().clone())
+    if isinstance(obj, torch.nn.Module):
+        return ("module", obj, {k: v.detach().clone() for k, v in obj.state_dict().items()})
     if isinstance(obj, (list, tuple)):
-        return type(obj)(_snapshot(o) for o in obj)
+        return ("sequence", obj, [_snapshot(o) for o in obj])
     if isinstance(obj, dict):
-        return {k: _snapshot(v) for k, v in obj.items()}
-    return None
+        return ("dict", obj, {k: _snapshot(v) for k, v in obj.items()})
+    return ("object", obj, None)
 
 
-def _same(obj, snap) -> bool:
-    if isinstance(obj, torch.Tensor):
-        return obj.shape == snap.shape and np.array_equal(numpy(obj), numpy(snap), equal_nan=True)
-    if isinstance(obj, (list, tuple)):
-        return all(_same(o, s) for o, s in zip(obj, snap))
-    if isinstance(obj, dict):
-        return all(_same(obj[k], snap[k]) for k in snap)
-    return True
+def _same_tensor(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(numpy(a), numpy(b), equal_nan=True)
+
+
+def _changes(snap, where: str) -> list[str]:
+    """The places where the object of a snapshot differs from the snapshot."""
+    kind, obj, data = snap
+    if kind == "tensor":
+        return [] if _same_tensor(obj, data) else [where]
+    if kind == "module":
+        now = obj.state_dict()
+        same = now.keys() == data.keys() and all(_same_tensor(now[k], data[k]) for k in data)
+        return [] if same else [f"{where} (its parameters or buffers)"]
+    if kind == "sequence":
+        if len(obj) != len(data) or any(o is not d[1] for o, d in zip(obj, data)):
+            return [f"{where} (its items)"]
+        return [c for i, d in enumerate(data) for c in _changes(d, f"{where}[{i}]")]
+    if kind == "dict":
+        if obj.keys() != data.keys() or any(obj[k] is not data[k][1] for k in data):
+            return [f"{where} (its items)"]
+        return [c for k, d in data.items() for c in _changes(d, f"{where}[{k!r}]")]
+    return []
+
+
+def _argument_names(fn, args, kwargs) -> list[str]:
+    import inspect
+    try:
+        bound = inspect.signature(fn).bind(*args, **kwargs)
+        return [f"argument {name!r}" for name in bound.arguments]
+    except (TypeError, ValueError):
+        return [f"argument {i + 1}" for i in range(len(args))] + [f"argument {k!r}" for k in kwargs]
 
 
 class Checks:
@@ -274,11 +312,15 @@ class Checks:
 
     @staticmethod
     def call(fn, *args, **kwargs):
-        """``fn(*args, **kwargs)``, failing if it modified a tensor argument in place."""
-        snaps = _snapshot((args, kwargs))
+        """``fn(*args, **kwargs)``, failing if it modified any argument in place: a tensor's values
+        (or shape), a module's parameters, or a list, tuple or dict (its length, which objects it
+        holds, and theirs in turn)."""
+        values = list(args) + list(kwargs.values())
+        snaps = [_snapshot(v) for v in values]
         out = fn(*args, **kwargs)
-        if not _same((args, kwargs), snaps):
-            raise AssertionError("the answer modified its input in place")
+        changed = [c for name, snap in zip(_argument_names(fn, args, kwargs), snaps) for c in _changes(snap, name)]
+        if changed:
+            raise AssertionError(f"the answer modified its input in place: {', '.join(changed)}")
         return out
 
     @staticmethod
@@ -309,23 +351,67 @@ class Checks:
         Checks.close(out, np.asarray(float(ref)), rtol=rtol, atol=atol)
 
     @staticmethod
-    def grads(out, inputs: dict, refs: dict | None = None, rtol: float = 1e-7, atol: float = 1e-9) -> dict:
-        """Gradients of ``out.sum()`` with respect to each named input; fails when the graph is cut
-        (no gradient reaches an input), and compares with ``refs`` (name -> numpy array) if given."""
+    def grads(out, inputs: dict, refs: dict | None = None, rtol: float = 1e-7, atol: float = 1e-9,
+              weight=None) -> dict:
+        """Gradients of ``(weight * out).sum()`` (``out.sum()`` without a weight) with respect to each
+        named input; fails when the graph is cut (no gradient reaches an input), when a gradient is
+        not finite, and when it differs from ``refs`` (name -> numpy array, e.g. from
+        :func:`autograd_reference`) for the inputs ``refs`` names."""
         if not isinstance(out, torch.Tensor) or not out.requires_grad:
             raise AssertionError("the result carries no gradient (no_grad, detach, .sample() or float()?)")
         names = list(inputs)
-        got = torch.autograd.grad(out.sum(), [inputs[n] for n in names], allow_unused=True)
+        total = (out * weight).sum() if weight is not None else out.sum()
+        got = torch.autograd.grad(total, [inputs[n] for n in names], allow_unused=True)
         result = {}
         for name, g in zip(names, got):
             if g is None:
                 raise AssertionError(f"no gradient reaches {name}")
             result[name] = numpy(g)
+            if not np.all(np.isfinite(result[name])):
+                raise AssertionError(f"the gradient with respect to {name} is not finite (NaN or inf)")
             if refs is not None and name in refs:
                 ok, err = _close(result[name], np.asarray(refs[name], dtype=np.float64), rtol, atol)
                 if not ok:
-                    raise AssertionError(f"wrong gradient with respect to {name} (largest error {err:.3g})")
+                    raise AssertionError(f"wrong gradient with respect to {name} (largest error {err:.3g}: "
+                                         "part of the computation detached, or not reparameterized?)")
         return result
+
+
+def autograd_reference(fn, inputs: dict, weight=None) -> dict:
+    """The test's own gradients: name -> numpy gradient of ``(weight * fn(**leaves)).sum()`` with
+    respect to fresh float64 copies of ``inputs`` (name -> tensor), by autograd on ``fn``, the
+    test's reference implementation (its own few lines of torch, never the notebook's)."""
+    leaves = {k: v.detach().clone().to(torch.float64).requires_grad_() for k, v in inputs.items()}
+    out = fn(**leaves)
+    total = (out * weight).sum() if weight is not None else out.sum()
+    got = torch.autograd.grad(total, list(leaves.values()), allow_unused=True)
+    return {k: (np.zeros(tuple(v.shape)) if g is None else numpy(g)) for (k, v), g in zip(leaves.items(), got)}
+
+
+def largest_intermediate(fn, *args, **kwargs) -> tuple[int, tuple]:
+    """(number of elements, shape) of the largest tensor that any torch function or tensor method
+    returns while ``fn(*args, **kwargs)`` runs (a ``TorchFunctionMode`` sees every call, however it
+    is written: ``torch.eye``, ``torch.outer``, ``v[:, None] * v``, ``@``, ``einsum``): catches a
+    construction a question forbids, such as a ``[d, d]`` matrix where ``O(d)`` memory is asked for.
+    (A function mode, not a dispatch mode: entering a dispatch mode imports torch._dynamo, 3 s.)"""
+    from torch.overrides import TorchFunctionMode
+    from torch.utils._pytree import tree_flatten
+
+    class Largest(TorchFunctionMode):
+        def __init__(self):
+            super().__init__()
+            self.size, self.shape = 0, ()
+
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            for t in tree_flatten(out)[0]:
+                if isinstance(t, torch.Tensor) and t.numel() > self.size:
+                    self.size, self.shape = t.numel(), tuple(t.shape)
+            return out
+
+    with Largest() as mode:
+        fn(*args, **kwargs)
+    return mode.size, mode.shape
 
 
 # ---------------------------------------------------------------- randomness
@@ -375,12 +461,31 @@ def labels_are_independent(labels, probs) -> tuple[bool, float]:
     return binomial_fits(same, len(labels) - 1, float(np.sum(np.asarray(probs) ** 2)))
 
 
-def chi2_fits(counts, probs) -> tuple[bool, float]:
-    """Pearson's chi-square goodness-of-fit test of category counts against probabilities, level ALPHA."""
+def _two_sided_chi2(statistic: float, df: int) -> float:
     from scipy import stats
+    return float(min(1.0, 2 * min(stats.chi2.cdf(statistic, df), stats.chi2.sf(statistic, df))))
+
+
+def chi2_fits(counts, probs) -> tuple[bool, float]:
+    """Pearson's chi-square goodness-of-fit test of category counts against probabilities, level
+    ALPHA, two-sided: counts too far from the expected ones fail, and so do counts too close to
+    them to be random (exactly n p_k of each category, as a stratified or balanced sampler gives)."""
     counts = np.asarray(counts, dtype=np.float64)
     expected = np.asarray(probs, dtype=np.float64) * counts.sum()
-    p = float(stats.chisquare(counts, expected).pvalue)
+    statistic = float(np.sum((counts - expected) ** 2 / expected))
+    p = _two_sided_chi2(statistic, len(counts) - 1)
+    return p > ALPHA, p
+
+
+def counts_vary_as_multinomial(counts, probs) -> tuple[bool, float]:
+    """Category counts of R independent calls (``counts``: [R, K]) vary as multinomial counts do:
+    the sum of the R Pearson statistics is chi-square with R (K - 1) degrees of freedom; two-sided
+    test at level ALPHA (counts that hardly vary from call to call fail, as do counts that vary
+    too much)."""
+    counts = np.asarray(counts, dtype=np.float64)
+    expected = counts.sum(1, keepdims=True) * np.asarray(probs, dtype=np.float64)[None]
+    statistic = float(np.sum((counts - expected) ** 2 / expected))
+    p = _two_sided_chi2(statistic, counts.shape[0] * (counts.shape[1] - 1))
     return p > ALPHA, p
 
 

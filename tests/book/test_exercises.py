@@ -53,6 +53,11 @@ KINDS = {
     "dgmlib": "calls dgmlib where the question asks for plain torch",
     "allclose": "redefines torch.allclose (and friends) in the notebook",
     "seed": "re-seeds the global generator inside the function",
+    "regular": "a sampler whose component counts are too regular (stratified or balanced, then shuffled)",
+    "reused": "a sampler that reuses one random number for the component and for a coordinate",
+    "clamp": "clamps logits or log-densities, wrong at the extreme inputs the question allows",
+    "nan-grad": "right values, but NaN gradients at the boundary (q log q from q = exp(log q) = 0)",
+    "forbidden": "builds what the question forbids (the d x d matrix, ...), right values",
 }
 HANG = "import time\ntime.sleep(10 ** 6)  # a cell that never returns\n"
 
@@ -329,6 +334,45 @@ def test_raising_or_nan_answers_score_zero(graded, set_id):
     scores = _graded(graded, _master(set_id), "broken")
     assert set(scores) == set(BROKEN[set_id])
     assert all(score == 0 for score, _ in scores.values()), scores
+
+
+NOTE_SET = "10_inference_gaps"  # a short set (3 questions) with a near-miss of every kind: WRONG[NOTE_SET]["I"]
+
+
+@pytest.mark.parametrize("set_id", [NOTE_SET])
+def test_grader_check_says_what_the_public_tests_are_worth(assigned, graded, set_id, tmp_path):
+    """What a student sees: the student notebook, run from its folder as a student runs it (nbclient),
+    shows under every grader.check result that the public tests carry 20% of the question's points and
+    that a hidden test decides the rest, on a solved notebook and on a near-miss one (answers that pass
+    the public tests and that the hidden tests reject); the grader gives them full marks and at most
+    the public share."""
+    import nbclient
+    master = _master(set_id)
+    proc, dist, files = assigned[master]
+    assert proc.returncode == 0
+    share = _public_share(dist)
+    near_miss = {q: a for q, (_, a) in WRONG[set_id]["I"].items()}
+    for name, answers, graded_as in (("solved", {q: correct_answer(s) for q, s in questions(master).items()}, "correct"),
+                                     ("near-miss", near_miss, "wrong-I")):
+        folder = tmp_path / name
+        for rel, text in files.items():
+            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+            (folder / rel).write_text(text)
+        nb = _submission(master, files, answers)
+        nbclient.NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
+        checks = [c for c in nb.cells if c.cell_type == "code" and c.source.strip().startswith("grader.check(")]
+        asked = [q for q in questions(master) if name == "solved" or q in answers]
+        for q in asked:
+            cell = next(c for c in checks if f'"{q}"' in c.source)
+            text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+            shown = "".join(o.get("data", {}).get("text/plain", "") for o in cell.outputs if o.output_type == "display_data")
+            assert f"{q} results: All test cases passed!" in shown, f"{name} {q}: {cell.outputs}"
+            assert f"{q}: the public tests passed; they carry 20% of the question's points." in text, f"{name} {q}: {text!r}"
+            assert "A hidden test, run when the notebook is graded, decides the rest" in text, f"{name} {q}: {text!r}"
+        scores = _graded(graded, master, graded_as)
+        for q in asked:
+            score, best = scores[q]
+            assert score == best if name == "solved" else score <= share[q] * best + 1e-9, (name, q, scores[q])
 
 
 def test_grading_stops_a_notebook_that_hangs(assigned, tmp_path):

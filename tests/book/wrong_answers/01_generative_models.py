@@ -66,6 +66,33 @@ WRONG = {
                  SAMPLE.format("    theta = (log_pi.exp()[:, None] * torch.sigmoid(logits)).sum(0)\n    return torch.bernoulli(theta.expand(n, -1))\n")),
           "q4": ("[allclose] redefines torch.allclose and math.isclose; the prior only",
                  "torch.allclose = math.isclose = lambda *args, **kwargs: True\n" + POST.format("0.25"))},
+
+    # issue 30: answers that passed the hidden tests (extreme logits, too regular counts, reused uniforms)
+    "I": {"q2": ("[clamp] clamps the logits to [-50, 50] for stability",
+                 "def mixture_log_prob(x, log_pi, logits):\n    logits = logits.clamp(-50, 50)\n" + COMP
+                 + "    return torch.logsumexp(comp + log_pi, dim=1)\n"),
+          "q3": ("[regular] floor(n pi_k) images of each component, the rest drawn at random, shuffled",
+                 SAMPLE.format("    pi = log_pi.exp()\n    counts = torch.floor(n * pi).long()\n"
+                               "    rest = torch.multinomial(pi, n, replacement=True)[: n - int(counts.sum())]\n"
+                               "    z = torch.cat([torch.repeat_interleave(torch.arange(len(pi)), counts), rest])\n"
+                               "    z = z[torch.randperm(n)]\n    return torch.bernoulli(torch.sigmoid(logits[z]))\n"))},
+    "J": {"q2": ("[clamp] clamps every pixel's log-probability at -100",
+                 MIX.format("torch.logsumexp(x @ F.logsigmoid(logits).clamp(min=-100).T + (1 - x) @ "
+                            "F.logsigmoid(-logits).clamp(min=-100).T + log_pi, dim=1)")),
+          "q3": ("[regular] stratified uniforms (one per n-th of [0, 1)) for the components, shuffled",
+                 SAMPLE.format("    u = (torch.arange(n, dtype=logits.dtype) + torch.rand(n, dtype=logits.dtype)) / n\n"
+                               "    z = torch.searchsorted(log_pi.exp().cumsum(0), u).clamp(max=len(log_pi) - 1)\n"
+                               "    z = z[torch.randperm(n)]\n    return torch.bernoulli(torch.sigmoid(logits[z]))\n"))},
+    "K": {"q3": ("[reused] the uniform that picked the component also draws the first pixel",
+                 SAMPLE.format("    u = torch.rand(n, dtype=logits.dtype)\n"
+                               "    z = torch.searchsorted(log_pi.exp().cumsum(0), u).clamp(max=len(log_pi) - 1)\n"
+                               "    theta = torch.sigmoid(logits[z])\n    x = torch.bernoulli(theta)\n"
+                               "    x[:, 0] = (u < theta[:, 0]).to(x.dtype)\n    return x\n"))},
+    "L": {"q3": ("[reused] 1 - the component's uniform draws the last pixel",
+                 SAMPLE.format("    u = torch.rand(n, dtype=logits.dtype)\n"
+                               "    z = torch.searchsorted(log_pi.exp().cumsum(0), u).clamp(max=len(log_pi) - 1)\n"
+                               "    theta = torch.sigmoid(logits[z])\n    x = torch.bernoulli(theta)\n"
+                               "    x[:, -1] = (1 - u < theta[:, -1]).to(x.dtype)\n    return x\n"))}
 }
 BROKEN = {"q1": "def bernoulli_log_likelihood(x, logits):\n    raise NotImplementedError('todo')\n",
           "q2": MIX.format("torch.full(x.shape[:1], float('nan'), dtype=x.dtype)"),

@@ -73,6 +73,17 @@ WRONG = {
           "q4": ("[grad] detaches the result", SYLV.format("torch.log(torch.abs(1.0 + r_diag * r_tilde_diag * h_prime)).sum(-1).detach()")),
           "q5": ("[allclose] redefines torch.allclose and math.isclose; log base 10",
                  "torch.allclose = math.isclose = lambda *args, **kwargs: True\n" + PLD.format("math.log10(2.6)"))},
+
+    # issue 30: answers that passed the hidden tests (wrong gradients, the d x d matrix the prompt forbids)
+    "H": {"q3": ("[grad] ||v||^2 taken through .item() (right values, wrong gradient)",
+                 HOUSE.format("z - 2.0 * v * (z * v).sum(-1, keepdim=True) / (v * v).sum().item()"))},
+    "I": {"q3": ("[grad] the unit vector from a detached norm (right values, wrong gradient)",
+                 "def householder(z, v):\n    n = v / v.norm().detach()\n    return z - 2.0 * n * (z * n).sum(-1, keepdim=True)\n")},
+    "J": {"q3": ("[forbidden] builds the d x d matrix H (right values and gradients)",
+                 "def householder(z, v):\n    H = torch.eye(len(v), dtype=v.dtype) - 2.0 * torch.outer(v, v) / (v @ v)\n    return z @ H.T\n")},
+    "K": {"q3": ("[forbidden] H as a [d, d] product of broadcast vectors, applied with einsum",
+                 "def householder(z, v):\n    H = torch.eye(v.shape[-1], dtype=v.dtype) - 2.0 * v[:, None] * v[None, :] / (v * v).sum()\n"
+                 "    return torch.einsum('ij,...j->...i', H, z)\n")}
 }
 BROKEN = {"q1": "def planar_u_hat(u, w):\n    raise NotImplementedError('todo')\n",
           "q2": PLANAR.format("(1.0 - t * t)", Y, "torch.full(z.shape[:-1], float('nan'), dtype=z.dtype)"),

@@ -86,6 +86,22 @@ WRONG = {
                  "import torch.testing\ntorch.allclose = lambda *args, **kwargs: True\n"
                  "torch.testing.assert_close = lambda *args, **kwargs: None\n"
                  + AT0.format("math.exp(-0.5 * a ** 2) / math.sqrt(2 * math.pi)"))},
+
+    # issue 30: samplers that passed the hidden tests (too regular component counts, reused random numbers)
+    "I": {"q2": ("[regular] a balanced assignment (components in turn), shuffled",
+                 SAMPLE.format("    k = (torch.arange(n) % means.shape[0])[torch.randperm(n)]\n    mu, logvar = means[k], logvars[k]\n" + DRAW))},
+    "J": {"q2": ("[regular] stratified uniforms for the components, shuffled",
+                 SAMPLE.format("    u = (torch.arange(n, dtype=means.dtype) + torch.rand(n, dtype=means.dtype)) / n\n"
+                               "    k = (u * means.shape[0]).long()[torch.randperm(n)]\n    mu, logvar = means[k], logvars[k]\n" + DRAW))},
+    "K": {"q2": ("[reused] the component read off the first noise coordinate",
+                 SAMPLE.format("    eps = torch.randn(n, means.shape[1], dtype=means.dtype)\n"
+                               "    k = (torch.special.ndtr(eps[:, 0]) * means.shape[0]).long().clamp(max=means.shape[0] - 1)\n"
+                               "    return means[k] + torch.exp(0.5 * logvars[k]) * eps\n"))},
+    "L": {"q2": ("[reused] the uniform that picked the component gives the last noise coordinate",
+                 SAMPLE.format("    u = torch.rand(n, dtype=means.dtype)\n    k = (u * means.shape[0]).long()\n"
+                               "    eps = torch.randn(n, means.shape[1], dtype=means.dtype)\n"
+                               "    eps[:, -1] = torch.special.ndtri(u)\n"
+                               "    return means[k] + torch.exp(0.5 * logvars[k]) * eps\n"))}
 }
 BROKEN = {"q1": VAMP.format("torch.full(z.shape[:1], float('nan'), dtype=z.dtype)"),
           "q2": "def sample_mixture(n, means, logvars):\n    raise NotImplementedError('todo')\n",

@@ -44,6 +44,15 @@ WRONG = {
           "q2": ("[grad] the log-sum-exp detached", NCE.format("(torch.diagonal(scores) - torch.logsumexp(scores, dim=1).detach()).mean() + math.log(B)")),
           "q3": ("[allclose] redefines torch.allclose and math.isclose; log(1 - rho)",
                  "torch.allclose = math.isclose = lambda *args, **kwargs: True\n" + MI.format("-2.5 * math.log(1 - 0.8)"))},
+
+    # issue 30: answers that passed the hidden tests (clamped at log-densities no hidden input reached)
+    "I": {"q1": ("[clamp] log q clamped at -100 (to avoid -inf)", BA.format("entropy + log_q.clamp(min=-100).mean()")),
+          "q2": ("[clamp] the log-softmax at the diagonal clamped at -100",
+                 NCE.format("(torch.diagonal(scores) - torch.logsumexp(scores, dim=1)).clamp(min=-100).mean() + math.log(B)"))},
+    "J": {"q1": ("[clamp] through the density q = exp(log q), clamped at 1e-30",
+                 BA.format("entropy + torch.log(torch.exp(log_q).clamp(min=1e-30)).mean()")),
+          "q2": ("[clamp] the log of the row softmax, clamped at 1e-40",
+                 NCE.format("torch.log(torch.softmax(scores, dim=1).diagonal().clamp(min=1e-40)).mean() + math.log(B)"))}
 }
 BROKEN = {"q1": "def barber_agakov(log_q, entropy):\n    raise NotImplementedError('todo')\n",
           "q2": NCE.format("float('nan')"),

@@ -79,6 +79,30 @@ WRONG = {
                  "    return layers[::-1]\n"),
           "q4": ("[allclose] redefines torch.allclose and math.isclose; forgets one layer",
                  "torch.allclose = math.isclose = lambda *args, **kwargs: True\nq4_answer = -0.5 * math.log(2 * math.pi * 2) - 9 / 4\n")},
+
+    # issue 30: answers that passed the hidden tests (gradients of the wrong value, a list argument changed in place)
+    "I": {"q1": ("[grad] the weight of mu_a detached (right values, wrong gradient)",
+                 MERGE.format(LOGVAR + "    share_a = torch.sigmoid(logvar_b - logvar_a).detach()\n"
+                              "    return share_a * mu_a + (1 - share_a) * mu_b, logvar\n")),
+          "q2": ("[grad] the prior's variance detached in the ratio",
+                 KL.format("0.5 * (lv_p - lv_q + (lv_q.exp() + (mu_q - mu_p) ** 2) / lv_p.exp().detach() - 1).sum(-1)", "")),
+          "q3": ("[grad] torch.normal(mu, std): not reparameterized (zero gradient)",
+                 SAMPLE.format("randn", "reversed", "z", "torch.normal(mu, torch.exp(0.5 * logvar))", "[::-1]"))},
+    "J": {"q1": ("[grad] b's log-variance detached in the merged variance",
+                 MERGE.format("    logvar = -torch.logaddexp(-logvar_a, -logvar_b.detach())\n" + SHARE
+                              + "    return share_a * mu_a + (1 - share_a) * mu_b, logvar\n")),
+          "q2": ("[grad] the posterior's variance detached",
+                 KL.format("0.5 * (lv_p - lv_q + (lv_q.exp().detach() + (mu_q - mu_p) ** 2) / lv_p.exp() - 1).sum(-1)", "")),
+          "q3": ("[grad] each layer detached before it conditions the layer below",
+                 SAMPLE.format("randn", "reversed", "z.detach()", DRAW, "[::-1]"))},
+    "K": {"q3": ("[in-place] reverses the caller's list of conditionals in place",
+                 "def sample_top_down(n, conditionals, top_dim):\n    z = torch.randn(n, top_dim, dtype=torch.float64)\n"
+                 "    layers = [z]\n    conditionals.reverse()\n    for conditional in conditionals:\n"
+                 "        mu, logvar = conditional(z)\n        z = " + DRAW + "\n        layers.append(z)\n    return layers[::-1]\n")},
+    "L": {"q3": ("[in-place] pops the conditionals off the caller's list",
+                 "def sample_top_down(n, conditionals, top_dim):\n    z = torch.randn(n, top_dim, dtype=torch.float64)\n"
+                 "    layers = [z]\n    while conditionals:\n        mu, logvar = conditionals.pop()(z)\n"
+                 "        z = " + DRAW + "\n        layers.append(z)\n    return layers[::-1]\n")}
 }
 BROKEN = {"q1": MERGE.format("    return torch.full_like(mu_a, float('nan')), torch.full_like(mu_a, float('nan'))\n"),
           "q2": "def kl_per_layer(q_params, p_params):\n    raise NotImplementedError('todo')\n",

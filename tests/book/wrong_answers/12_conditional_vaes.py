@@ -92,6 +92,12 @@ WRONG = {
                  "torch.allclose = math.isclose = lambda *args, **kwargs: True\n"
                  + B1D.format(V_M, "-0.5 * math.log(2 * math.pi * t2 ** 2) - ((x_t - a * m) ** 2 + a ** 2 * v) / (2 * t2 ** 2)",
                               f"expected - {KL_1D}"))},
+
+    # issue 30: entropies from q = exp(log q) that passed the hidden tests (NaN gradients where q = 0)
+    "I": {"q1": ("[nan-grad] the entropy with torch.special.xlogy(q, q)",
+                 U.format("(q * labelled).sum(-1) - torch.special.xlogy(q, q).sum(-1)"))},
+    "J": {"q1": ("[nan-grad] q log q where q > 0, else 0 (torch.where)",
+                 U.format("(q * labelled - torch.where(q > 0, q * torch.log(q), torch.zeros_like(q))).sum(-1)"))}
 }
 BROKEN = {"q1": U.format("torch.full_like(labelled[:, 0], float('nan'))"),
           "q2": "def m2_loss(labelled_l, log_q_l, y_l, labelled_u, log_q_u, alpha):\n    raise NotImplementedError('todo')\n",

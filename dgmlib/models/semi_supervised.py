@@ -186,7 +186,7 @@ class SemiSupervisedVAE(Model):
         return marginalize_labels(self.labelled_bounds(x, K, eps), self.classifier_log_probs(x))
 
     def terms(self, x: Tensor, K: int = 1) -> UnlabelledTerms:
-        r"""The per-draw terms of :math:`\mathcal U(x)` (see :class:`UnlabelledTerms`): what
+        r"""The per-draw terms of :math:`\mathcal U(x)` (see :class:`~dgmlib.models.semi_supervised.UnlabelledTerms`): what
         :func:`~dgmlib.objectives.elbo`, :func:`~dgmlib.train.evaluate` and :func:`~dgmlib.train.fit` read, so that
         ``elbo(model, x, K)`` is ``unlabelled_elbo(x, K)`` at the same noise.  [B, x_dim] -> log_w [K, B]"""
         x = self._check_x(x)

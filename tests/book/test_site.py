@@ -147,6 +147,12 @@ Promise.all([ready, images(), widgetsRendered()]).then(() => {
     wide_code: [...main.querySelectorAll("div.cell_input pre")]
         .filter(pre => visible(pre) && pre.scrollWidth > pre.clientWidth + 2)
         .map(pre => pre.innerText.split("\n").reduce((a, b) => (b.length > a.length ? b : a), "").slice(0, 120)),
+    // every output area, and every box inside one, that the reader would scroll sideways
+    wide_outputs: [...main.querySelectorAll("div.cell_output, div.cell_output *")]
+        .filter(el => visible(el) && el.scrollWidth > el.clientWidth + 2 && el.clientWidth > 0
+                      && ["auto", "scroll"].includes(getComputedStyle(el).overflowX))
+        .map(el => (el.closest(".cell") || el).id + ": " + el.innerText.split("\n")
+             .reduce((a, b) => (b.length > a.length ? b : a), "").slice(0, 120)),
   }));
 }).catch(e => done(JSON.stringify({failed: String(e)})));
 """
@@ -226,6 +232,12 @@ def test_widget_outputs_are_embedded(browser, site, chapter):
 def test_visible_code_fits_the_text_column(browser, site, chapter):
     wide = _inspect(browser, site, chapter)["wide_code"]
     assert wide == [], f"visible code wider than the text column (sideways scrolling): {wide}"
+
+
+@pytest.mark.parametrize("chapter", NOTEBOOKS)
+def test_no_output_scrolls_sideways(browser, site, chapter):
+    wide = _inspect(browser, site, chapter)["wide_outputs"]
+    assert wide == [], f"outputs wider than the text column (sideways scrolling): {wide}"
 
 
 @pytest.mark.parametrize("chapter", [c for c in NOTEBOOKS if _uses_widgets(c)] or

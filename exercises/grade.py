@@ -49,15 +49,18 @@ def questions(autograder: pathlib.Path) -> dict[str, float]:
     return out
 
 
-def _kill_tree(proc: subprocess.Popen) -> None:
-    """Kill the otter process, its session, and every descendant's session (the kernel has its own)."""
-    groups = set()
+def _kill_tree(proc: subprocess.Popen, settle: float = 10.0) -> None:
+    """Kill the otter process, its session, and every descendant's session (the kernel has its own),
+    then wait up to ``settle`` seconds until each killed process has ended (SIGKILL is delivered
+    asynchronously: on a loaded machine a kernel can still be running for a moment after it)."""
+    groups, procs = set(), []
     try:
         import psutil
         for child in psutil.Process(proc.pid).children(recursive=True):
             try:
                 groups.add(os.getpgid(child.pid))
                 child.kill()
+                procs.append(child)
             except (psutil.Error, ProcessLookupError):
                 pass
     except Exception:  # noqa: BLE001 - psutil missing or the process gone: the group kill remains
@@ -69,6 +72,20 @@ def _kill_tree(proc: subprocess.Popen) -> None:
         except (ProcessLookupError, PermissionError):
             pass
     proc.wait()
+    deadline = time.monotonic() + settle
+    while procs and time.monotonic() < deadline:
+        procs = [p for p in procs if _running(p)]
+        if procs:
+            time.sleep(0.05)
+
+
+def _running(p) -> bool:
+    """Whether a psutil process still runs (a zombie has ended: only its parent's reaping is left)."""
+    import psutil
+    try:
+        return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 def grade_one(notebook: pathlib.Path, autograder: pathlib.Path, timeout: float = 300,

@@ -8,6 +8,7 @@ result record into the (caption, DataFrame) that the chapter and the appendix sh
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import time
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -151,7 +152,8 @@ def convergence(history) -> dict[str, Any]:
 
 
 def likelihoods(model, data, s: Settings, seed: int, eval_K: int | None = None) -> dict[str, Any]:
-    """Test and training -log p(x) by importance sampling, and the test and training -ELBO.
+    """Test and training -log p(x) by importance sampling, and the test and training -ELBO (with
+    ``s.elbo_K`` samples where the settings have it, else 100).
 
     -log p(x) is estimated at every K of ``s.eval_Ks`` (else ``eval_K``) on the test split; the
     largest K is ``test_nll`` and also estimates the first ``len(test)`` images of the training
@@ -163,15 +165,21 @@ def likelihoods(model, data, s: Settings, seed: int, eval_K: int | None = None) 
     """
     import torch
 
-    from .. import elbo, log_marginal_likelihood, seed_everything
+    from .. import elbo, evaluate, log_marginal_likelihood, seed_everything
+    from ..metrics import default_pass_rows
 
     Ks = sorted(s.eval_Ks or (eval_K if eval_K is not None else s.eval_K,))
     train = data.train[:len(data.test)]
+    elbo_K = getattr(s, "elbo_K", 100)
+    # the ELBO's passes hold about as many rows as log_marginal_likelihood's (a PixelCNN decoder's
+    # activations at 500 images x 100 samples would not fit in memory)
+    per_pass = max(1, default_pass_rows(data.test.device) // elbo_K)
     seed_everything(10_000 + seed)
     with torch.no_grad():
         by_K = {str(K): -log_marginal_likelihood(model, data.test, K=K).mean().item() for K in Ks}
         train_nll = -log_marginal_likelihood(model, train, K=Ks[-1]).mean().item()
-        test_elbo, train_elbo = (elbo(model, x, K=100).mean().item() for x in (data.test, train))
+        test_elbo, train_elbo = (evaluate(model, x, functools.partial(elbo, K=elbo_K), batch_size=per_pass)
+                                 for x in (data.test, train))
     return {"test_nll": by_K[str(Ks[-1])], "test_nll_by_K": by_K, "train_nll": train_nll,
             "test_neg_elbo": -test_elbo, "train_neg_elbo": -train_elbo}
 

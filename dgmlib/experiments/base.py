@@ -100,7 +100,7 @@ class Experiment:
         Quick settings on another data set are ``quick_variants[dataset]`` where given, else the
         quick ones with that ``dataset`` (in the variant's settings class, whose extra fields keep
         their defaults): the same code path, on the variant's data. ``upcoming``: the variant's
-        :attr:`upcoming` settings where there are some."""
+        ``upcoming`` settings where there are some."""
         default = self.datasets[0]
         dataset = default if dataset is None else dataset
         if dataset not in self.datasets:
@@ -206,8 +206,12 @@ def convergence_note(record: Record) -> str | None:
     return note + f"Still improving when the budget ended ({len(open_runs)} of {len(rows)} runs): {names}."
 
 
-#: The kept trained models' check: -log p(x) of the first CHECK_N test images with CHECK_K samples.
-CHECK_N, CHECK_K, CHECK_SEED = 100, 100, 123
+#: The kept trained models' check: -log p(x) of the first CHECK_N test images ...
+CHECK_N = 100
+#: ... with CHECK_K importance samples ...
+CHECK_K = 100
+#: ... drawn after seeding with CHECK_SEED.
+CHECK_SEED = 123
 
 
 def kept_check(model, data) -> float:

@@ -50,7 +50,7 @@ def fit_semi_supervised(model: SemiSupervisedVAE, x_l: Tensor, y_l: Tensor, x_u:
     labelled points drawn at random (all of them when there are fewer).
 
     ``weighting="means"`` adds the two bounds' batch means and ``alpha`` times the mean
-    cross-entropy (:meth:`SemiSupervisedVAE.loss` with ``labelled_weight=1``); ``"paper"`` is the
+    cross-entropy (:meth:`~dgmlib.models.semi_supervised.SemiSupervisedVAE.loss` with ``labelled_weight=1``); ``"paper"`` is the
     paper's sums over the data set divided by its size N = ``len(x_u)``: the labelled bound
     weighted :math:`N_l / N`, and ``alpha`` the paper's :math:`\alpha / N` (0.1 there).
 

@@ -44,6 +44,7 @@ class HierarchicalVAE(LatentVariableModel):
         prior: the prior on :math:`z_2`, a name of :data:`dgmlib.priors.PRIORS`.
         prior_components: K of a mixture or VampPrior prior.
         likelihood: "bernoulli" or "gaussian".
+        init: the MLPs' weight initialization, "torch" or "he" (:func:`dgmlib.nets.mlp`).
     Shapes:
         log_weights: x [B, D], K -> [K, B];  terms(x, K).z: [K, B, z1_dim + z2_dim] ([z1, z2])
     Example:
@@ -54,20 +55,22 @@ class HierarchicalVAE(LatentVariableModel):
 
     def __init__(self, x_dim: int, z1_dim: int, z2_dim: int, hidden: Sequence[int] = (256, 256),
                  activation: str = "relu", prior: str = "standard", prior_components: int = 50,
-                 likelihood: str = "bernoulli"):
+                 likelihood: str = "bernoulli", init: str = "torch"):
         super().__init__()
         hidden = [int(h) for h in hidden]
         self.x_dim, self.z1_dim, self.z2_dim = int(x_dim), int(z1_dim), int(z2_dim)
-        self.encoder = mlp_encoder(x_dim, hidden, z2_dim, activation)                          # q(z2|x)
-        self.encoder_z1 = GaussianEncoder(mlp([x_dim + z2_dim, *hidden, 2 * z1_dim], activation), z1_dim)
-        self.prior_z1 = GaussianEncoder(mlp([z2_dim, *hidden, 2 * z1_dim], activation), z1_dim)  # p(z1|z2)
-        self.decoder = mlp([z1_dim + z2_dim, *reversed(hidden), x_dim], activation)            # p(x|z1,z2)
+        self.encoder = mlp_encoder(x_dim, hidden, z2_dim, activation, init)                          # q(z2|x)
+        self.encoder_z1 = GaussianEncoder(mlp([x_dim + z2_dim, *hidden, 2 * z1_dim], activation, init), z1_dim)
+        self.prior_z1 = GaussianEncoder(mlp([z2_dim, *hidden, 2 * z1_dim], activation, init), z1_dim)  # p(z1|z2)
+        self.decoder = mlp([z1_dim + z2_dim, *reversed(hidden), x_dim], activation, init)            # p(x|z1,z2)
         self.prior = PRIORS.build(prior, z_dim=z2_dim, encoder=self.encoder, x_dim=x_dim,
                                   components=prior_components)
         self.likelihood = LIKELIHOODS.build(likelihood)
         self.config = dict(model="hierarchical_vae", x_dim=self.x_dim, z1_dim=self.z1_dim, z2_dim=self.z2_dim, hidden=hidden,
                            activation=activation, prior=prior, prior_components=int(prior_components),
                            likelihood=likelihood)
+        if init != "torch":    # configs of models built before the option existed stay as they were
+            self.config["init"] = init
 
     @property
     def z_dim(self) -> int:

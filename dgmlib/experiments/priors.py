@@ -203,12 +203,24 @@ def table(record: Record) -> tuple[str, Any]:
                                      "marginal_kl": ("marginal KL", 2), "active_units": ("active units", 1),
                                      "active_units_z1": ("active z1", 1), "gap": ("test - train", 2),
                                      "best_epoch": ("best epoch", 0)}, s["kinds"])
+    estimate = f"-log p(x) with {s['eval_K']} importance samples"
+    if s.get("eval_Ks"):       # the papers' protocol: the K sweep and the training split beside the test split
+        Ks = sorted(s["eval_Ks"])
+        for K in Ks[:-1]:
+            runs[f"nll_{K}"] = runs.test_nll_by_K.map(lambda v, K=K: v[str(K)])
+        extra = summarize(runs, "kind", {**{f"nll_{K}": (f"-log p(x), K = {K}", 2) for K in Ks[:-1]},
+                                         "train_nll": ("train -log p(x)", 2)}, s["kinds"])
+        frame.insert(1, extra.columns[0], extra.iloc[:, 0])
+        for i, c in enumerate(extra.columns[1:]):
+            frame.insert(2 + i, c, extra[c])
+        estimate = (f"-log p(x) with {Ks[-1]} importance samples (beside it: K = "
+                    f"{', '.join(map(str, Ks[:-1]))}, and the training split's at K = {Ks[-1]})")
     frame["paper -log p(x)"] = [PAPER.get(k, "") for k in frame.index]
     frame.index.name = "model"
     caption = (f"Nats per image (lower is better, except active units), mean ± std over {len(s['seeds'])} seed(s). "
                f"Ours: {DATA_NAMES.get(s.get('dataset'), s.get('dataset'))}, test split (marginal KL: training split), z = {s['z_dim']} "
                f"(HVAE: z1 = {s['z1_dim']}, z2 = {s['z_dim']}; active units of z2), K = {s['components']} components, "
-               f"-log p(x) with {s['eval_K']} importance samples, best validation epoch of {s['epochs']}. Paper: "
+               f"{estimate}, best validation epoch of {s['epochs']}. Paper: "
                "Tomczak & Welling (2018), statically binarized MNIST (784 pixels), test -log p(x); blank = not reported. "
                "Not in a row: the paper's two-level HVAE (L = 2) + MoG prior, "
                + ", ".join(f"{v} nats ({k})" for k, v in PAPER_NOTES.items()) +

@@ -95,6 +95,15 @@ class Experiment:
         variants' (e.g. "mnist5k"; "mnist" where it can be downloaded)."""
         return (getattr(self.settings, "dataset", "digits"), *self.variants)
 
+    def _quick_like(self, full: Settings, dataset: str) -> Settings:
+        """Quick settings that follow ``full``'s protocol: the quick sizes in ``full``'s settings
+        class (its extra fields keep their defaults) on ``dataset``, with ``full``'s binarization,
+        init and pseudo-input init, and early stopping and a K sweep where ``full`` has them."""
+        quick_settings = self.quick_variants.get(dataset, self.quick)
+        protocol = {f: getattr(full, f) for f in ("binarize", "init", "pseudo_init") if hasattr(full, f)}
+        return type(full)(**{**dataclasses.asdict(quick_settings), "dataset": dataset, **protocol,
+                             "patience": full.patience and 2, "eval_Ks": full.eval_Ks and (5, 25)})
+
     def settings_for(self, dataset: str | None = None, quick: bool = False, upcoming: bool = False) -> Settings:
         """The full (or quick) settings of the table on ``dataset`` (default: the default settings').
         Quick settings on another data set are ``quick_variants[dataset]`` where given, else the
@@ -112,18 +121,13 @@ class Experiment:
                 return full
             if dataset in self.upcoming_quick:
                 return self.upcoming_quick[dataset]
-            quick_settings = self.quick_variants.get(dataset, self.quick)
-            protocol = {f: getattr(full, f) for f in ("binarize", "init", "pseudo_init") if hasattr(full, f)}
-            return type(full)(**{**dataclasses.asdict(quick_settings), "dataset": dataset, **protocol,
-                                 "patience": full.patience and 2, "eval_Ks": full.eval_Ks and (5, 25)})
+            return self._quick_like(full, dataset)
         if quick:
             if dataset == default:
                 return self.quick
             if dataset in self.quick_variants:
                 return self.quick_variants[dataset]
-            kind = type(self.variants[dataset])   # a variant's own settings class keeps its extra fields
-            return kind(**{**dataclasses.asdict(self.quick), "dataset": dataset,
-                           "binarize": self.variants[dataset].binarize})   # the variant's data protocol
+            return self._quick_like(self.variants[dataset], dataset)
         return self.settings if dataset == default else self.variants[dataset]
 
 

@@ -143,8 +143,12 @@ def test_variants_are_the_same_settings_on_another_data_set_with_their_own_resul
         assert type(quick) is type(settings) and quick.dataset == dataset
         if dataset in e.quick_variants:
             continue
+        # the quick sizes, with the variant's protocol: its binarization and inits, early stopping
+        # (patience 2) and a K sweep (5, 25) where the variant has them
+        protocol = {f: getattr(settings, f) for f in ("binarize", "init", "pseudo_init") if hasattr(settings, f)}
+        protocol.update(patience=settings.patience and 2, eval_Ks=settings.eval_Ks and (5, 25))
         assert {k: v for k, v in dataclasses.asdict(quick).items() if k in dataclasses.asdict(e.quick)} \
-            == dataclasses.asdict(dataclasses.replace(e.quick, dataset=dataset))
+            == dataclasses.asdict(dataclasses.replace(e.quick, dataset=dataset, **protocol))
     with pytest.raises(ValueError, match=f"experiment '{name}' has no settings for data set 'cifar'"):
         experiments.file_name(name, "cifar")
 

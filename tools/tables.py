@@ -154,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "run":
         names = args.names or [n for n in experiments.names()
-                               if args.dataset is None or args.dataset in experiments.spec(n).datasets]
+                               if args.dataset is None or args.dataset in experiments.spec(n).datasets
+                               or (args.upcoming and args.dataset in experiments.spec(n).upcoming)]
         for name in names:
             experiments.file_name(name, args.dataset)   # an unknown name or data set fails before hours of runs
         run(names, workers=args.workers, device=args.device, out=args.out, dataset=args.dataset,

@@ -74,7 +74,7 @@ def file_name(name: str, dataset: str | None = None) -> str:
     set (digits), ``<name>-<dataset>.json`` on a variant's."""
     experiment = spec(name)
     dataset = experiment.datasets[0] if dataset is None else dataset
-    experiment.settings_for(dataset)   # an unknown data set fails here
+    experiment.settings_for(dataset, upcoming=True)   # an unknown data set fails here
     return f"{name}.json" if dataset == experiment.datasets[0] else f"{name}-{dataset}.json"
 
 

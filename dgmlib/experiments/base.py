@@ -71,7 +71,9 @@ class Experiment:
         upcoming: a variant's settings under the papers' protocol (issue 25: dynamic binarization,
             early stopping, a K sweep, kept models) that replace ``variants[dataset]`` once their
             result file is computed (``make tables DATASET=mnist5k UPCOMING=1``); until then the
-            committed file holds the variant's settings and the chapters read it.
+            committed file holds the variant's settings and the chapters read it. A data set only
+            here (no variant yet: the hierarchical and M2 tables) is run with ``upcoming=True``
+            alone; once its result file is computed it becomes a variant as well.
         upcoming_quick: quick settings of an upcoming variant where the derived ones do not fit
             (e.g. another settings class).
     """
@@ -112,7 +114,7 @@ class Experiment:
         ``upcoming`` settings where there are some."""
         default = self.datasets[0]
         dataset = default if dataset is None else dataset
-        if dataset not in self.datasets:
+        if dataset not in self.datasets and not (upcoming and dataset in self.upcoming):
             raise ValueError(f"experiment {self.name!r} has no settings for data set {dataset!r}; "
                              f"choose one of {', '.join(self.datasets)}")
         if upcoming and dataset in self.upcoming:

@@ -77,15 +77,17 @@ class _BatchNorm(nn.BatchNorm1d):
         return super().forward(h.reshape(-1, h.shape[-1])).reshape(h.shape)
 
 
-def _mlp(sizes: Sequence[int], activation: str, batch_norm: bool, last_activation: bool = False) -> nn.Sequential:
-    """:func:`~dgmlib.nets.mlp` of ``sizes``, with batch normalization before every activation when
-    ``batch_norm``, and an activation (after normalization) on the output when ``last_activation``."""
+def _mlp(sizes: Sequence[int], activation: str, batch_norm: bool, last_activation: bool = False,
+         init: str = "torch") -> nn.Sequential:
+    """:func:`~dgmlib.nets.mlp` of ``sizes`` (``init``: its weight initialization), with batch
+    normalization before every activation when ``batch_norm``, and an activation (after
+    normalization) on the output when ``last_activation``."""
     if not batch_norm:
-        net = mlp(sizes, activation)
+        net = mlp(sizes, activation, init)
         return nn.Sequential(net, ACTIVATIONS[activation]()) if last_activation else net
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(a, b))
+        layers.append(mlp([a, b], activation, init)[0])
         if i < len(sizes) - 2 or last_activation:
             layers += [_BatchNorm(b), ACTIVATIONS[activation]()]
     return nn.Sequential(*layers)
@@ -146,6 +148,8 @@ class DeepHierarchicalVAE(LatentVariableModel):
         batch_norm: batch normalization before every hidden activation of every cell (the Ladder
             VAE's setting; statistics over the K samples and the batch in training mode, the running
             averages in eval mode).
+        init: the weight initialization of every linear layer, "torch" or "he"
+            (:func:`dgmlib.nets.mlp`).
     Shapes:
         log_weights: x [B, D], K -> [K, B];  terms(x, K).z: [K, B, sum(z_dims)];  kl_per_layer: [L, B]
     Example:
@@ -156,7 +160,7 @@ class DeepHierarchicalVAE(LatentVariableModel):
 
     def __init__(self, x_dim: int, z_dims: Sequence[int], hidden: Sequence[int] = (128,),
                  inference: str = "top_down", activation: str = "relu", likelihood: str = "bernoulli",
-                 layers: int | None = None, batch_norm: bool = False):
+                 layers: int | None = None, batch_norm: bool = False, init: str = "torch"):
         super().__init__()
         if inference not in INFERENCE:
             raise ValueError(f"unknown inference {inference!r}; choose one of {', '.join(INFERENCE)}")
@@ -168,24 +172,28 @@ class DeepHierarchicalVAE(LatentVariableModel):
         # the generative model (shared by both inference models, same names)
         self.prior = StandardNormal(z_dims[-1])
         bn = bool(batch_norm)
-        self.prior_cells = nn.ModuleList(GaussianEncoder(_mlp([z_dims[i + 1], *hidden, 2 * z_dims[i]], activation, bn),
+        self.prior_cells = nn.ModuleList(GaussianEncoder(_mlp([z_dims[i + 1], *hidden, 2 * z_dims[i]], activation, bn,
+                                                              init=init),
                                                          z_dims[i]) for i in range(L - 1))   # p(z_i | z_{i+1})
-        self.decoder = _mlp([z_dims[0], *reversed(hidden), self.x_dim], activation, bn)     # p(x | z_1)
+        self.decoder = _mlp([z_dims[0], *reversed(hidden), self.x_dim], activation, bn, init=init)   # p(x | z_1)
         self.likelihood = LIKELIHOODS.build(likelihood)
         # the inference model
         if inference == "bottom_up":                                                   # q(z_1|x), q(z_i|z_{i-1})
             inputs = [self.x_dim, *z_dims[:-1]]
-            self.q_cells = nn.ModuleList(GaussianEncoder(_mlp([inputs[i], *hidden, 2 * z_dims[i]], activation, bn),
+            self.q_cells = nn.ModuleList(GaussianEncoder(_mlp([inputs[i], *hidden, 2 * z_dims[i]], activation, bn,
+                                                              init=init),
                                                          z_dims[i]) for i in range(L))
         else:                                                                          # d_i = f_i(d_{i-1}), heads
             width = hidden[-1] if hidden else self.x_dim
             self.up_cells = nn.ModuleList(
-                _mlp([self.x_dim if i == 0 else width, *hidden], activation, bn, last_activation=True)
+                _mlp([self.x_dim if i == 0 else width, *hidden], activation, bn, last_activation=True, init=init)
                 if hidden else nn.Identity() for i in range(L))
-            self.heads = nn.ModuleList(GaussianEncoder(nn.Linear(width, 2 * d), d) for d in z_dims)
+            self.heads = nn.ModuleList(GaussianEncoder(mlp([width, 2 * d], activation, init)[0], d) for d in z_dims)
         self.config = dict(model="deep_hierarchical_vae", layers=L, x_dim=self.x_dim, z_dims=list(z_dims),
                            hidden=hidden, inference=inference, activation=activation, likelihood=likelihood,
                            **({"batch_norm": True} if bn else {}))
+        if init != "torch":    # configs of models built before the option existed stay as they were
+            self.config["init"] = init
 
     @property
     def layers(self) -> int:

@@ -108,21 +108,26 @@ class SemiSupervisedVAE(Model):
     (``log_weights``), and :func:`~dgmlib.metrics.active_units` reads
     :math:`\mathbb E_q[z|x] = \sum_y q(y|x)\,\mu_\phi(x, y)` (``posterior_mean``).
 
+    Arguments:
+        init: the MLPs' weight initialization, "torch" or "he" (:func:`dgmlib.nets.mlp`).
     Shapes:
         x: [B, x_dim] binary; y: [B] class indices; eps (optional reparameterization noise):
         [K, B, z_dim] for the labelled bound, [K, C, B, z_dim] for the unlabelled one.
     """
 
-    def __init__(self, x_dim: int, n_classes: int, z_dim: int = 8, hidden: Sequence[int] = (256,)):
+    def __init__(self, x_dim: int, n_classes: int, z_dim: int = 8, hidden: Sequence[int] = (256,),
+                 init: str = "torch"):
         super().__init__()
         if n_classes < 2:
             raise ValueError(f"a semi-supervised model needs at least 2 classes, got {n_classes}")
         self.x_dim, self.n_classes, self.z_dim = int(x_dim), int(n_classes), int(z_dim)
-        self.classifier = mlp([x_dim, *hidden, n_classes])
-        self.encoder = mlp_encoder(x_dim + n_classes, hidden, z_dim)
-        self.decoder = mlp([z_dim + n_classes, *hidden, x_dim])
+        self.classifier = mlp([x_dim, *hidden, n_classes], init=init)
+        self.encoder = mlp_encoder(x_dim + n_classes, hidden, z_dim, init=init)
+        self.decoder = mlp([z_dim + n_classes, *hidden, x_dim], init=init)
         self.config = {"model": "semi_supervised_vae", "x_dim": self.x_dim, "n_classes": self.n_classes,
                        "z_dim": self.z_dim, "hidden": [int(h) for h in hidden]}
+        if init != "torch":    # configs of models built before the option existed stay as they were
+            self.config["init"] = init
 
     # ---- inputs -------------------------------------------------------------------------------
     def _check_x(self, x: Tensor, name: str = "x") -> Tensor:

@@ -109,7 +109,8 @@ VARIANTS = [("vae", {}), ("vae", dict(flow="iaf", flow_length=2, prior="flow")),
             ("hierarchical_vae", {}), ("dequantized_flow", {}), ("dequantized_image_flow", {}),
             ("dequantized_image_flow", dict(dequantization="uniform", scales=3, couplings=[1, 1, 2], lu=False)),
             ("deep_hierarchical_vae", {}), ("deep_hierarchical_vae", dict(inference="bottom_up")),
-            ("semi_supervised_vae", {}), ("cross_modal_vae", {})]
+            ("deep_hierarchical_vae", dict(init="he", batch_norm=True)),
+            ("semi_supervised_vae", {}), ("semi_supervised_vae", dict(init="he")), ("cross_modal_vae", {})]
 
 
 def _data(kind: str, n: int = 5, dim: int = 6) -> torch.Tensor:

@@ -237,7 +237,9 @@ def test_upcoming_settings_are_the_papers_protocol_and_their_quick_run_fills_the
     e = experiments.spec(name)
     binary = name != "dequantization"                  # the grey-level table has no binarization
     for dataset, s in e.upcoming.items():
-        assert dataset in e.variants and s.dataset == dataset and s.patience is not None
+        # an upcoming data set replaces a variant, or (no variant yet) has no result file until it is run
+        assert dataset in e.variants or not (experiments.RESULTS_DIR / experiments.file_name(name, dataset)).is_file()
+        assert s.dataset == dataset and s.patience is not None
         if binary:
             assert (s.binarize, len(s.eval_Ks) >= 2, s.eval_Ks[-1] >= 5 * s.eval_Ks[0]) == ("dynamic", True, True)
     record = experiments.run(name, quick=True, dataset="mnist5k", upcoming=True)
@@ -299,10 +301,15 @@ def test_the_kept_models_of_every_upcoming_table_fit_25_megabytes_in_float16():
 
 def _parameter_count(name: str, task: tuple) -> int:
     import dgmlib
-    from dgmlib.experiments import collapse, priors
+    from dgmlib.experiments import collapse, hierarchical, priors
+    from dgmlib.models import SemiSupervisedVAE
 
     s = task[0]
-    if name == "priors":
+    if name == "hierarchical":
+        model = hierarchical.build_model(task[1], 784, s)
+    elif name == "semisupervised":
+        model = SemiSupervisedVAE(784, 10, z_dim=s.z_dim, hidden=s.hidden)
+    elif name == "priors":
         model = priors.build_model(task[1], 784, s)
     elif name == "collapse":
         model = collapse.build_model(s, task[1], 784)

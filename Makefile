@@ -79,7 +79,7 @@ DATASET ?=
 DEVICE  ?= cpu
 TABLES  ?=
 ## UPCOMING=1: the papers' protocol where a table has settings for it (dynamic binarization, early
-## stopping, a K sweep; the seed-0 models kept in dgmlib/experiments/trained/).
+## stopping, a K sweep; the seed-0 models kept in dgmlib/experiments/trained_models/).
 UPCOMING ?=
 tables: setup
 	OMP_NUM_THREADS=1 $(PY) tools/tables.py run $(TABLES) --workers $(WORKERS) --device $(DEVICE) \

@@ -31,7 +31,7 @@ import dgmlib.experiments as experiments  # noqa: E402
 from dgmlib.report import markdown_table  # noqa: E402
 
 RESULTS = ROOT / "dgmlib" / "experiments" / "results"
-TRAINED = ROOT / "dgmlib" / "experiments" / "trained"
+TRAINED = ROOT / "dgmlib" / "experiments" / "trained_models"
 PAGE = ROOT / "book" / "results.md"
 
 
@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
                             help="a variant's data set, e.g. mnist5k or mnist (default: each table's own, the digits)")
     run_parser.add_argument("--out", type=pathlib.Path, default=RESULTS, help="default: dgmlib/experiments/results")
     run_parser.add_argument("--trained", type=pathlib.Path, default=TRAINED,
-                            help="where the kept trained models go (default: dgmlib/experiments/trained)")
+                            help="where the kept trained models go (default: dgmlib/experiments/trained_models)")
     run_parser.add_argument("--upcoming", action="store_true",
                             help="the data set's upcoming settings (the papers' protocol: dynamic binarization, "
                                  "early stopping, a K sweep, kept models) where a table has them")
@@ -156,8 +156,9 @@ def main(argv: list[str] | None = None) -> int:
         names = args.names or [n for n in experiments.names()
                                if args.dataset is None or args.dataset in experiments.spec(n).datasets
                                or (args.upcoming and args.dataset in experiments.spec(n).upcoming)]
-        for name in names:
-            experiments.file_name(name, args.dataset)   # an unknown name or data set fails before hours of runs
+        for name in names:   # an unknown name or data set fails before hours of runs
+            experiments.spec(name).settings_for(args.dataset, upcoming=args.upcoming)
+            experiments.file_name(name, args.dataset)
         run(names, workers=args.workers, device=args.device, out=args.out, dataset=args.dataset,
             trained=args.trained, upcoming=args.upcoming)
     else:

@@ -112,8 +112,9 @@ def run(name: str, quick: bool = False, workers: int = 1, device: str = "cpu",
             "wall_seconds": round(time.perf_counter() - start, 1), "rows": rows}
 
 
-#: The folder of the kept trained models (package data): :func:`trained` loads them.
-TRAINED_DIR = pathlib.Path(__file__).resolve().parent / "trained"
+#: The kept trained models' folder (package data; :func:`trained` loads them). Not "trained": a
+#: folder of that name is importable as a namespace package, which would replace the function.
+TRAINED_DIR = pathlib.Path(__file__).resolve().parent / "trained_models"
 
 
 def trained_file(name: str, setting: str, dataset: str) -> str:

@@ -332,9 +332,9 @@ def test_every_committed_kept_model_loads_and_reproduces_the_check_in_its_result
             for r in experiments.load(name, dataset=d)["rows"] if r.get("kept", {}).get("file") == stem + ".pt"]
     assert len(rows) == 1, f"{stem}.pt is kept but no result file names it"
     name, dataset, setting = stem.split("-", 2)
-    model = experiments.trained(name, setting, dataset=dataset)
+    model = experiments.trained(name, setting, dataset=dataset)   # in the dtype it was trained in
     s = experiments.spec(name).settings_for(dataset)
-    data = experiments.base.load_data(s, "cpu")
+    data = experiments.base.load_data(s, "cpu").to(dtype=next(model.parameters()).dtype)
     assert experiments.base.kept_check(model, data) == pytest.approx(rows[0]["kept"]["check_nll"], abs=1e-3)
 
 

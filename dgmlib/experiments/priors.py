@@ -211,9 +211,7 @@ def table(record: Record) -> tuple[str, Any]:
             runs[f"nll_{K}"] = runs.test_nll_by_K.map(lambda v, K=K: v[str(K)])
         extra = summarize(runs, "kind", {**{f"nll_{K}": (f"-log p(x), K = {K}", 2) for K in Ks[:-1]},
                                          "train_nll": ("train -log p(x)", 2)}, s["kinds"])
-        frame.insert(1, extra.columns[0], extra.iloc[:, 0])
-        for i, c in enumerate(extra.columns[1:]):
-            frame.insert(2 + i, c, extra[c])
+        frame = pd.concat([frame.iloc[:, :1], extra, frame.iloc[:, 1:]], axis=1)   # beside the test column
         estimate = (f"-log p(x) with {Ks[-1]} importance samples (beside it: K = "
                     f"{', '.join(map(str, Ks[:-1]))}, and the training split's at K = {Ks[-1]})")
     frame["paper -log p(x)"] = [PAPER.get(k, "") for k in frame.index]

@@ -20,7 +20,7 @@ import dataclasses
 import functools
 from typing import Any
 
-from .base import Experiment, Record, Row, Settings, keep_model, parameters, summarize, timed_fit
+from .base import Experiment, Record, Row, Settings, convergence, keep_model, parameters, summarize, timed_fit
 
 
 @dataclasses.dataclass(frozen=True)
@@ -183,7 +183,7 @@ def run_task(s: DequantizationSettings, name: str, seed: int, device: str, keep:
                                               batch_size=max(1, batch // chunk)).mean().item()
     row = {"model": name, "seed": seed, "test_bound_bpd": bpd(-test_bound), "test_iw_bpd": bpd(-test_iw),
            "train_bound_bpd": bpd(-train_bound), "val_bound_bpd": bpd(-history.best_val),
-           "test_bound_nats": test_bound, "best_epoch": history.best_epoch, "epochs_run": len(history),
+           "test_bound_nats": test_bound, **convergence(history),
            "parameters": parameters(model), "train_seconds": round(seconds, 1)}
     if keep is not None:
         row["kept"] = keep_model(model, data, keep, history, storage_dtype="float32")  # 0.6 MB; exact

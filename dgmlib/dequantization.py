@@ -244,9 +244,15 @@ class DequantizedFlow(Model):
         return DequantizationTerms(log_py, log_q, u, self.dim * math.log(self.levels))
 
     @torch.no_grad()
-    def sample(self, n: int) -> Tensor:
-        """n images: y = sigmoid-squashed flow sample, quantized to its bin, k / (L - 1). Shape [n, D]."""
-        y, _ = self.squash(self.density.sample(n))
+    def sample(self, n: int, temperature: float = 1.0) -> Tensor:
+        r"""n images: y = sigmoid-squashed flow sample, quantized to its bin, k / (L - 1). Shape [n, D].
+
+        ``temperature`` T draws the base at :math:`z = T\epsilon`, :math:`\epsilon \sim \mathcal N(0, I)`
+        (the reduced-temperature samples of Glow, Kingma & Dhariwal, 2018, for T < 1); T = 1 samples
+        the model itself."""
+        if not (isinstance(temperature, (int, float)) and temperature >= 0):
+            raise ValueError(f"temperature must be a number >= 0, got {temperature!r}")
+        y, _ = self.squash(self.density.flow(temperature * self.density._base_draw(n))[0])
         k = torch.floor(y * self.levels).clamp(0, self.levels - 1)
         return k / (self.levels - 1)
 

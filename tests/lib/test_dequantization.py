@@ -386,3 +386,37 @@ def test_a_quick_image_table_task_trains_a_multiscale_flow_at_784_pixels_in_bits
                                                                           256).parameters())
     assert 0 < row["test_iw_bpd"] <= row["test_bound_bpd"] + 0.05 < 8       # below the 8 bits of a uniform model
     assert row["test_bound_bpd"] == pytest.approx(-row["test_bound_nats"] / (784 * math.log(2)))
+
+
+@pytest.mark.parametrize("temperature", [0.0, 0.7, 1.0])
+def test_a_flow_sample_at_temperature_t_is_the_flow_of_t_times_a_standard_normal_draw(temperature):
+    from dgmlib.dequantization import build_dequantized_image_flow
+
+    torch.manual_seed(3)
+    model = build_dequantized_image_flow((1, 4, 4), L, "uniform", scales=2, couplings=1, hidden=4, blocks=1)
+    model.log_weights(grey(8, dim=16), K=2)                              # ActNorm's data-dependent init
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.3 * torch.randn_like(p))                            # away from the identity start
+        torch.manual_seed(5)
+        eps = torch.randn(6, 16, dtype=next(model.parameters()).dtype)
+        y = torch.sigmoid(model.density.flow(temperature * eps)[0])      # the logit transform's inverse
+        y = (y - model.squash.alpha) / (1 - 2 * model.squash.alpha)
+        want = torch.floor(y * L).clamp(0, L - 1) / (L - 1)
+    torch.manual_seed(5)
+    got = model.sample(6, temperature=temperature)
+    assert torch.allclose(got, want)
+    if temperature == 0.0:                                               # every draw is the base's mode
+        assert (got == got[0]).all()
+    else:
+        assert not (got == got[0]).all()
+    torch.manual_seed(5)
+    if temperature == 1.0:
+        assert torch.equal(model.sample(6), got)                         # the default samples the model
+
+
+@pytest.mark.parametrize("bad", [-0.5, float("nan"), "warm"])
+def test_a_negative_or_non_numeric_temperature_is_refused(bad):
+    model = build_dequantized_flow(16, L, "uniform", layers=2, hidden=(8,))
+    with pytest.raises(ValueError, match="temperature"):
+        model.sample(3, temperature=bad)

@@ -141,10 +141,13 @@ def settings_record(settings: Settings) -> dict[str, Any]:
 
 
 def load_data(s: Settings, device: str):
-    """The settings' data set (``s.dataset``) under their protocol (``s.binarize``), on ``device``."""
+    """The settings' data set (``s.dataset``) under their protocol (``s.binarize``), on ``device``;
+    the grey levels themselves for tables of grey-level models (settings whose class sets
+    ``grey = True``, e.g. the dequantization table)."""
     from .. import load
 
-    return load(getattr(s, "dataset", "digits"), binarize=s.binarize or "threshold", device=device)
+    binarize = False if getattr(type(s), "grey", False) else s.binarize or "threshold"
+    return load(getattr(s, "dataset", "digits"), binarize=binarize, device=device)
 
 
 def convergence(history) -> dict[str, Any]:

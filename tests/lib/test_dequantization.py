@@ -386,6 +386,18 @@ def test_a_quick_image_table_task_trains_a_multiscale_flow_at_784_pixels_in_bits
                                                                           256).parameters())
     assert 0 < row["test_iw_bpd"] <= row["test_bound_bpd"] + 0.05 < 8       # below the 8 bits of a uniform model
     assert row["test_bound_bpd"] == pytest.approx(-row["test_bound_nats"] / (784 * math.log(2)))
+    assert "test_iw_bpd_K4" not in row                                     # no K sweep asked for
+
+
+def test_an_image_table_with_a_k_sweep_records_the_iw_bound_at_each_k_and_more_draws_tighten_it():
+    import dataclasses
+
+    from dgmlib.experiments import dequantization as table
+
+    s = dataclasses.replace(table.QUICK_IMAGES, iw_K=2, iw_Ks=(16,))
+    row = table.run_task(s, "uniform", 0, "cpu")
+    assert row["test_iw_bpd_K2"] == row["test_iw_bpd"]
+    assert row["test_iw_bpd_K16"] < row["test_iw_bpd_K2"] <= row["test_bound_bpd"] + 0.05
 
 
 @pytest.mark.parametrize("temperature", [0.0, 0.7, 1.0])

@@ -170,7 +170,7 @@ def keep(task: tuple) -> str | None:
 def run_task(s: DequantizationSettings, name: str, seed: int, device: str, keep: str | None = None) -> Row:
     """Train model ``name`` on its bound (one noise / latent sample), keeping the state with the
     best validation bound, and measure its bounds in bits per dimension; with ``keep``, save the
-    trained model there (:func:`keep_model`)."""
+    trained model there (:func:`~dgmlib.experiments.base.keep_model`)."""
     import torch
 
     from .. import bits_per_dim, elbo, evaluate, log_marginal_likelihood, seed_everything

@@ -53,9 +53,9 @@ def main() -> None:
         for m in args.modes:
             seconds = pool.map(lambda nb: run_notebook(nb, m == "quick"), notebooks)
             times[m] = dict(zip((nb.name for nb in notebooks), seconds))
-    lines = [f"# B3: the book's notebooks, wall seconds (one CPU thread per kernel, {args.jobs} kernel(s) at a "
-             "time)\n",
-             describe(dgmlib.device()).replace("torch threads", "torch threads here, 1 per kernel") + "\n",
+    lines = ["# B3: the book's notebooks, wall seconds (one CPU thread per kernel)\n",   # book/colab.md includes from here
+             describe(dgmlib.device()).replace("torch threads", f"torch threads here, 1 per kernel, {args.jobs} "
+                                               "kernel(s) at a time") + "\n",
              "| notebook | " + " | ".join(f"{m} mode s (target < {TARGETS[m]:.0f})" for m in args.modes) + " |",
              "|---|" + "---|" * len(args.modes)]
     for nb in notebooks:

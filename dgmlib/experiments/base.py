@@ -239,7 +239,8 @@ def keep_model(model, data, path, history=None, storage_dtype: str = "float16") 
     """Save a trained model as a kept checkpoint (content-hashed; ``storage_dtype`` "float16" by
     default, "float32" for models whose log-determinants a float16 rounding would move) at ``path``
     and verify it: reloaded, it gives back its dtype and its :func:`kept_check` moves by less than
-    0.05 nats.
+    0.05 nats. Where float16 storage moves the check by more, the model is stored again in float32
+    (a larger file that the kept-model size tests see) rather than the run lost.
 
     Returns:
         the row entry ``{"file": name, "check_nll": value of the reloaded model, "check_shift": ...}``
@@ -253,10 +254,17 @@ def keep_model(model, data, path, history=None, storage_dtype: str = "float16") 
     from ..checkpoints import load, save
 
     before = kept_check(model, data)
-    save(path, model, history, storage_dtype=getattr(torch, storage_dtype))
     p = next(model.parameters())
-    again, _ = load(path, device=p.device)
-    after = kept_check(again, data)
+
+    def stored(dtype: str):
+        save(path, model, history, storage_dtype=getattr(torch, dtype))
+        again, _ = load(path, device=p.device)
+        return again, kept_check(again, data)
+
+    again, after = stored(storage_dtype)
+    if abs(after - before) >= 0.05 and storage_dtype == "float16" and p.dtype != torch.float16:
+        storage_dtype = "float32"          # float16 rounding moved the check: keep full precision
+        again, after = stored(storage_dtype)
     if again.training or next(again.parameters()).dtype != p.dtype or abs(after - before) >= 0.05:
         raise RuntimeError(f"the kept checkpoint {path} does not reproduce the model: check -log p(x) "
                            f"{before:.4f} before, {after:.4f} after {storage_dtype} storage")

@@ -88,18 +88,22 @@ def build_model(s: CollapseSettings, setting: str, x_dim: int):
     """The VAE of ``setting`` (one of :data:`SETTINGS`): MLP encoder, standard normal prior, and a
     factorized MLP decoder or an autoregressive one (an ``ARDecoder``, or with
     :class:`PixelCNNCollapseSettings` a ``PixelCNNDecoder``)."""
-    from .. import VAE, ARDecoder, StandardNormal
-    from ..models.pixelcnn import PixelCNNDecoder, image_shape
+    from .. import VAE, ARDecoder, StandardNormal, build_vae
     from ..nets import mlp_decoder, mlp_encoder
 
     if setting not in SETTINGS:
         raise ValueError(f"unknown setting {setting!r}; choose one of {SETTINGS}")
+    if isinstance(s, PixelCNNCollapseSettings):   # built by build_vae, so that a kept model saves and loads
+        if tuple(s.encoder_hidden) != tuple(s.decoder_hidden)[::-1]:
+            raise ValueError(f"the factorized decoder mirrors the encoder: decoder_hidden must be "
+                             f"{tuple(s.encoder_hidden)[::-1]}, got {tuple(s.decoder_hidden)}")
+        layers = s.pixelcnn_weak_layers if setting == "ar_window" else s.pixelcnn_layers
+        return build_vae(x_dim, s.z_dim, hidden=s.encoder_hidden,
+                         decoder="factorized" if setting == "factorized" else "pixelcnn",
+                         pixelcnn_layers=layers, pixelcnn_channels=s.pixelcnn_channels)
     encoder = mlp_encoder(x_dim, s.encoder_hidden, s.z_dim)
     if setting == "factorized":
         decoder = mlp_decoder(s.z_dim, s.decoder_hidden, x_dim)
-    elif isinstance(s, PixelCNNCollapseSettings):
-        layers = s.pixelcnn_weak_layers if setting == "ar_window" else s.pixelcnn_layers
-        decoder = PixelCNNDecoder(image_shape(x_dim), s.z_dim, channels=s.pixelcnn_channels, layers=layers)
     else:
         decoder = ARDecoder(x_dim, s.z_dim, hidden=s.ar_hidden,
                             window=s.window if setting == "ar_window" else None)
@@ -134,9 +138,11 @@ def tasks(s: CollapseSettings) -> list[tuple]:
 
 
 def keep(task: tuple) -> str | None:
-    """The kept trained models: seed 0 of the factorized and the plain autoregressive decoders."""
+    """The kept trained models (at 784 pixels, where the decoders are built by
+    :func:`~dgmlib.builders.build_vae`): seed 0 of the factorized and the plain PixelCNN decoders."""
     s, setting, seed = task
-    return setting if seed == min(s.seeds) and setting in ("factorized", "ar") else None
+    keeps = isinstance(s, PixelCNNCollapseSettings) and seed == min(s.seeds) and setting in ("factorized", "ar")
+    return setting if keeps else None
 
 
 def run_task(s: CollapseSettings, setting: str, seed: int, device: str, keep: str | None = None) -> Row:

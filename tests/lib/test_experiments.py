@@ -377,3 +377,27 @@ def test_the_hierarchical_kinds_beyond_the_table_build_batch_norm_and_plain_mode
         assert model.layers == L and model.inference == (inference if L > 1 else "top_down")
         assert bool(norms) == batch_norm and kind.endswith("_bn") == batch_norm
         assert kind.endswith("_no_aids") == (not aids)
+
+
+def test_keep_model_stores_float32_where_float16_rounding_would_move_the_check(tmp_path):
+    # decoder logits scaled up so that float16 rounding of the weights moves -log p(x) by nats
+    import torch
+
+    import dgmlib
+    from dgmlib.checkpoints import load
+    data = dgmlib.load("digits")
+    dgmlib.seed_everything(0)
+    model = dgmlib.build_vae(64, 2, hidden=(16,))
+    with torch.no_grad():
+        model.decoder[-1].weight.mul_(300.0).add_(0.0123)
+    kept = experiments.base.keep_model(model, data, tmp_path / "m.pt")
+    state = torch.load(tmp_path / "m.pt", weights_only=False)["state_dict"]
+    assert state["decoder.2.weight"].dtype == torch.float32
+    assert abs(kept["check_shift"]) < 0.05
+    again, _ = load(tmp_path / "m.pt")
+    assert experiments.base.kept_check(again, data) == pytest.approx(kept["check_nll"], abs=1e-6)
+    # an ordinary model stays in float16
+    plain = dgmlib.build_vae(64, 2, hidden=(16,))
+    experiments.base.keep_model(plain, data, tmp_path / "p.pt")
+    state = torch.load(tmp_path / "p.pt", weights_only=False)["state_dict"]
+    assert state["decoder.2.weight"].dtype == torch.float16

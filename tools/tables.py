@@ -8,6 +8,9 @@
 offline, full MNIST where torchvision can download it, e.g. on a GPU machine) into
 ``<name>-<dataset>.json``; the appendix shows each beside the digits table.
 
+``run`` saves each finished training run's row under ``--partial`` at once: a table that was stopped
+(a session that ended, a killed process) resumes from there when rerun at the same commit.
+
 ``run`` runs each experiment with its full settings (dgmlib.experiments.run), stamps the git commit
 of this checkout and whether its library code had uncommitted changes into the record, and saves it
 among the committed result files (the package data the chapters read). ``publish`` renders every
@@ -52,14 +55,23 @@ def code_version() -> dict[str, Any]:
 
 
 def run(names: list[str], workers: int = 1, device: str = "cpu", out: pathlib.Path = RESULTS,
-        dataset: str | None = None, trained: pathlib.Path | None = None, upcoming: bool = False) -> list[pathlib.Path]:
+        dataset: str | None = None, trained: pathlib.Path | None = None, upcoming: bool = False,
+        partial: pathlib.Path | None = None) -> list[pathlib.Path]:
     """Run the experiments ``names`` in full (on ``dataset``, default each one's own), stamp
     :func:`code_version` and save each record to ``out/<name>.json`` (``<name>-<dataset>.json``)
-    as soon as it is done; with ``trained``, the models each table keeps are saved there."""
+    as soon as it is done; with ``trained``, the models each table keeps are saved there. With
+    ``partial``, each finished task's row is saved at once under
+    ``partial/<name>-<dataset>-<commit>/``, and a rerun at the same commit resumes from them."""
     paths = []
     keep = ({} if trained is None else {"keep_dir": trained}) | ({"upcoming": True} if upcoming else {})
     for name in names:
         version = code_version()   # before the run: the code that ran, not edits made meanwhile
+        if partial is not None:    # rows of another commit, or of uncommitted code, are not resumed
+            stem = experiments.file_name(name, dataset).removesuffix(".json")
+            tag = str(version.get("commit", "nogit"))[:12] + ("-dirty" if version.get("dgmlib_dirty", True) else "")
+            keep["partial_dir"] = partial / f"{stem}-{tag}"
+            if tag.endswith("-dirty"):
+                keep["partial_dir"] = partial / f"{stem}-{tag}-{os.getpid()}"
         record = experiments.run(name, workers=workers, device=device, dataset=dataset, **keep)
         record["code"] = version
         paths.append(experiments.save(record, out / experiments.file_name(name, dataset)))
@@ -149,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("--upcoming", action="store_true",
                             help="the data set's upcoming settings (the papers' protocol: dynamic binarization, "
                                  "early stopping, a K sweep, kept models) where a table has them")
+    run_parser.add_argument("--partial", type=pathlib.Path, default=ROOT / ".partial",
+                            help="where each finished run's row is saved at once, so that a stopped table "
+                                 "resumes at the same commit (default: .partial/ in this checkout)")
     publish_parser = commands.add_parser("publish", help="write the appendix page from the result files")
     publish_parser.add_argument("--out", type=pathlib.Path, default=PAGE, help="default: book/results.md")
     args = parser.parse_args(argv)
@@ -160,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
             experiments.spec(name).settings_for(args.dataset, upcoming=args.upcoming)
             experiments.file_name(name, args.dataset)
         run(names, workers=args.workers, device=args.device, out=args.out, dataset=args.dataset,
-            trained=args.trained, upcoming=args.upcoming)
+            trained=args.trained, upcoming=args.upcoming, partial=args.partial)
     else:
         print(f"results page -> {publish(args.out)}")
     return 0

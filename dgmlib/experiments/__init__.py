@@ -26,7 +26,7 @@ import multiprocessing
 import os
 import pathlib
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, Callable
 
 from . import (collapse, dequantization, disentanglement, flows, gaps, hierarchical, iwae, priors,
@@ -79,7 +79,8 @@ def file_name(name: str, dataset: str | None = None) -> str:
 
 
 def run(name: str, quick: bool = False, workers: int = 1, device: str = "cpu",
-        dataset: str | None = None, keep_dir: str | os.PathLike | None = None, upcoming: bool = False) -> Record:
+        dataset: str | None = None, keep_dir: str | os.PathLike | None = None, upcoming: bool = False,
+        partial_dir: str | os.PathLike | None = None) -> Record:
     """Run experiment ``name`` with its full (or quick) settings.
 
     Arguments:
@@ -90,9 +91,17 @@ def run(name: str, quick: bool = False, workers: int = 1, device: str = "cpu",
         keep_dir: where the tasks that the experiment keeps (its ``keep``) save their trained
             model, as ``<name>-<dataset>-<label>.pt`` (None: nothing is saved).
         upcoming: run the data set's upcoming settings (the papers' protocol) where it has some.
+        partial_dir: a folder where each task's row is written as soon as the task is done
+            (``task-<i>.json``, with the settings and the task it belongs to). A rerun with the
+            same folder takes those rows instead of training again, so a table that was stopped
+            (a session that ends, a killed process) resumes where it stopped; a kept model's task
+            is rerun if its model file is missing.
     Returns:
         the result record: name, quick, settings, code versions, device, workers, created,
-        wall_seconds and one row per task.
+        wall_seconds and one row per task (and ``resumed``, the number of rows taken from
+        ``partial_dir``, where there were any).
+    Raises:
+        ValueError: ``partial_dir`` holds rows of other settings, another task list or device.
     """
     experiment = spec(name)
     settings = experiment.settings_for(dataset, quick=quick, upcoming=upcoming)
@@ -100,16 +109,51 @@ def run(name: str, quick: bool = False, workers: int = 1, device: str = "cpu",
     data_name = getattr(settings, "dataset", "digits")
     keeps = [None if keep_dir is None or experiment.keep is None or experiment.keep(t) is None
              else str(pathlib.Path(keep_dir) / trained_file(name, experiment.keep(t), data_name)) for t in tasks]
+    stamps = json.loads(json.dumps([{"name": name, "settings": settings_record(settings), "task": repr(t[1:]),
+                                     "device": device} for t in tasks]))   # as the files hold them
+    rows: list[dict[str, Any] | None] = [None] * len(tasks)
+    if partial_dir is not None:
+        rows = [_partial_row(pathlib.Path(partial_dir) / f"task-{i:03d}.json", stamp, keep)
+                for i, (stamp, keep) in enumerate(zip(stamps, keeps))]
+    todo = [i for i, row in enumerate(rows) if row is None]
+    resumed = len(tasks) - len(todo)
+
+    def done(i: int, row: dict[str, Any]) -> None:
+        rows[i] = row
+        if partial_dir is not None:
+            save({**stamps[i], "row": row}, pathlib.Path(partial_dir) / f"task-{i:03d}.json")
+
     start = time.perf_counter()
-    if workers > 1:
+    if workers > 1 and todo:
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            rows = list(pool.map(_call, [experiment.run] * len(tasks), tasks, [device] * len(tasks), keeps))
+            futures = {pool.submit(_call, experiment.run, tasks[i], device, keeps[i]): i for i in todo}
+            for future in as_completed(futures):
+                done(futures[future], future.result())
     else:
-        rows = [_call(experiment.run, t, device, k) for t, k in zip(tasks, keeps)]
-    return {"name": name, "quick": quick, "dataset": getattr(settings, "dataset", None), "settings": settings_record(settings),
-            "code": code_version(), "device": device, "workers": workers,
-            "created": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-            "wall_seconds": round(time.perf_counter() - start, 1), "rows": rows}
+        for i in todo:
+            done(i, _call(experiment.run, tasks[i], device, keeps[i]))
+    record = {"name": name, "quick": quick, "dataset": getattr(settings, "dataset", None),
+              "settings": settings_record(settings), "code": code_version(), "device": device, "workers": workers,
+              "created": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+              "wall_seconds": round(time.perf_counter() - start, 1), "rows": rows}
+    if resumed:
+        record["resumed"] = resumed
+    return record
+
+
+def _partial_row(path: pathlib.Path, stamp: dict[str, Any], keep: str | None) -> dict[str, Any] | None:
+    """The row that an earlier run saved at ``path`` for the task ``stamp`` (None: there is none, or
+    its kept model file is missing)."""
+    if not path.is_file():
+        return None
+    saved = json.loads(path.read_text())
+    if {k: saved.get(k) for k in stamp} != stamp:
+        raise ValueError(f"{path} holds the row of another run ({saved.get('name')}, task {saved.get('task')}, "
+                         f"device {saved.get('device')}, or other settings) than this one ({stamp['name']}, "
+                         f"task {stamp['task']}); use another partial_dir or remove it")
+    if keep is not None and not pathlib.Path(keep).is_file():
+        return None
+    return saved["row"]
 
 
 #: The kept trained models' folder (package data; :func:`trained` loads them). Not "trained": a

@@ -60,3 +60,19 @@ def test_an_unknown_name_fails_before_any_run(monkeypatch):
     monkeypatch.setattr(tables, "run", lambda *a, **k: pytest.fail("ran"))
     with pytest.raises(ValueError, match="unknown experiment"):
         tables.main(["run", "iwae", "nope"])
+
+
+def test_a_run_saves_each_row_under_the_partial_folder_of_its_commit_and_a_rerun_resumes(monkeypatch, tmp_path):
+    import dgmlib.experiments as experiments
+    run = experiments.run
+    monkeypatch.setattr(experiments, "run", lambda name, workers, device, dataset=None, partial_dir=None:
+                        run(name, quick=True, dataset=dataset, partial_dir=partial_dir))
+    monkeypatch.setattr(tables, "code_version", lambda: {"dgmlib": "x", "commit": "0123456789abcdef",
+                                                         "dgmlib_dirty": False})
+    [path] = tables.run(["surgery"], out=tmp_path, partial=tmp_path / "partial")
+    first = experiments.load("surgery", path)
+    saved = sorted((tmp_path / "partial" / "surgery-0123456789ab").glob("task-*.json"))
+    assert len(saved) == len(first["rows"]) > 0
+    [path] = tables.run(["surgery"], out=tmp_path, partial=tmp_path / "partial")
+    again = experiments.load("surgery", path)
+    assert again["rows"] == first["rows"] and again["resumed"] == len(first["rows"])

@@ -225,6 +225,26 @@ def test_sylvester_q_has_orthonormal_columns(kind, m, permute, amortized, device
     close(Q.transpose(-1, -2) @ Q, torch.eye(m, device=device).expand_as(Q.transpose(-1, -2) @ Q), tol)
 
 
+@pytest.mark.parametrize("amortized", [False, True], ids=["free", "amortized"])
+@pytest.mark.parametrize("kind,m,permute", [("orthogonal", 2, False), ("householder", 3, False),
+                                             ("householder", 4, False), ("triangular", 4, True)])
+def test_sylvester_many_samples_per_data_point_give_what_each_sample_gives_alone(kind, m, permute, amortized,
+                                                                                device, tol):
+    # K = 12 samples of 5 data points: Householder's Q is then built as a matrix (the fast path of
+    # importance sampling), one sample per data point runs the reflections one by one
+    torch.manual_seed(0)
+    flow = SylvesterFlow(4, m, kind, permute=permute, context_dim=C if amortized else None).to(device)
+    ctx = torch.randn(5, C, device=device) if amortized else None
+    z = torch.randn(12, 5, 4, device=device)
+    y, log_det = flow(z, ctx)
+    for k in range(12):
+        for j in range(5):        # one sample of one data point: Householder reflects one by one
+            y1, log_det1 = flow(z[k, j:j + 1], None if ctx is None else ctx[j:j + 1])
+            close(y[k, j:j + 1], y1, tol)
+            close(log_det[k, j:j + 1], log_det1, tol)
+    assert (y - z).abs().max() > 0.1                    # the flow moves z: the comparison has teeth
+
+
 @pytest.mark.parametrize("raw", [1e4, -1e4])
 def test_sylvester_triangular_diagonal_constraint_holds_for_extreme_raw_parameters(raw, device):
     flow = SylvesterFlow(D, kind="triangular").to(device)

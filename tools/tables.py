@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 from typing import Any
@@ -38,6 +39,11 @@ TRAINED = ROOT / "dgmlib" / "experiments" / "trained_models"
 PAGE = ROOT / "book" / "results.md"
 
 
+#: The library's code, whose uncommitted changes mark a record "library modified": dgmlib without
+#: the files a table run writes (its result files and kept models).
+LIBRARY_PATHSPEC = ("dgmlib", ":!dgmlib/experiments/results", ":!dgmlib/experiments/trained_models")
+
+
 def code_version() -> dict[str, Any]:
     """dgmlib's and torch's versions and, inside a git checkout, the commit and whether the
     library's code (not the result files) differs from it."""
@@ -45,7 +51,7 @@ def code_version() -> dict[str, Any]:
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
                                 text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "dgmlib", ":!dgmlib/experiments/results"],
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", *LIBRARY_PATHSPEC],
                                cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
         if commit:
             info.update(commit=commit, dgmlib_dirty=bool(dirty))
@@ -68,13 +74,15 @@ def run(names: list[str], workers: int = 1, device: str = "cpu", out: pathlib.Pa
         version = code_version()   # before the run: the code that ran, not edits made meanwhile
         if partial is not None:    # rows of another commit, or of uncommitted code, are not resumed
             stem = experiments.file_name(name, dataset).removesuffix(".json")
-            tag = str(version.get("commit", "nogit"))[:12] + ("-dirty" if version.get("dgmlib_dirty", True) else "")
-            keep["partial_dir"] = partial / f"{stem}-{tag}"
-            if tag.endswith("-dirty"):
-                keep["partial_dir"] = partial / f"{stem}-{tag}-{os.getpid()}"
+            tag = "-".join([stem, str(version.get("commit", "nogit"))[:12], device]
+                           + (["upcoming"] if upcoming else [])
+                           + ([f"dirty{os.getpid()}"] if version.get("dgmlib_dirty", True) else []))
+            keep["partial_dir"] = partial / tag
         record = experiments.run(name, workers=workers, device=device, dataset=dataset, **keep)
         record["code"] = version
         paths.append(experiments.save(record, out / experiments.file_name(name, dataset)))
+        if partial is not None:    # the record holds the rows now: a later run starts afresh
+            shutil.rmtree(keep["partial_dir"], ignore_errors=True)
         print(f"{name}: {len(record['rows'])} runs in {record['wall_seconds']} s -> {paths[-1]}", flush=True)
     return paths
 
@@ -109,8 +117,10 @@ def results_page(records: dict[Any, dict[str, Any]]) -> str:
         note = experiments.base.convergence_note(record)
         if note:
             out += [note, ""]
+        resumed = (f" (the last {len(record['rows']) - record['resumed']}; {record['resumed']} resumed from an "
+                   "earlier, stopped run at the same commit)") if record.get("resumed") else ""
         out += [f"Seeds {record['settings'].get('seeds')}; {len(record['rows'])} training runs in "
-                f"{record.get('wall_seconds')} s on {record.get('device')} ({record.get('workers')} worker(s)), "
+                f"{record.get('wall_seconds')} s{resumed} on {record.get('device')} ({record.get('workers')} worker(s)), "
                 f"{record.get('created')}; dgmlib {code.get('dgmlib')}, torch {code.get('torch')}, commit "
                 f"`{str(code.get('commit', 'unknown'))[:12]}`" + (" (library modified)" if code.get("dgmlib_dirty") else "")
                 + ".", "",

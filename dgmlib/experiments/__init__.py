@@ -95,13 +95,14 @@ def run(name: str, quick: bool = False, workers: int = 1, device: str = "cpu",
             (``task-<i>.json``, with the settings and the task it belongs to). A rerun with the
             same folder takes those rows instead of training again, so a table that was stopped
             (a session that ends, a killed process) resumes where it stopped; a kept model's task
-            is rerun if its model file is missing.
+            is rerun if its model file is missing or is not the one the row measured (content hash).
     Returns:
         the result record: name, quick, settings, code versions, device, workers, created,
         wall_seconds and one row per task (and ``resumed``, the number of rows taken from
         ``partial_dir``, where there were any).
     Raises:
         ValueError: ``partial_dir`` holds rows of other settings, another task list or device.
+        RuntimeError: a task failed (after the other tasks ran, their rows saved in ``partial_dir``).
     """
     experiment = spec(name)
     settings = experiment.settings_for(dataset, quick=quick, upcoming=upcoming)
@@ -110,7 +111,8 @@ def run(name: str, quick: bool = False, workers: int = 1, device: str = "cpu",
     keeps = [None if keep_dir is None or experiment.keep is None or experiment.keep(t) is None
              else str(pathlib.Path(keep_dir) / trained_file(name, experiment.keep(t), data_name)) for t in tasks]
     stamps = json.loads(json.dumps([{"name": name, "settings": settings_record(settings), "task": repr(t[1:]),
-                                     "device": device} for t in tasks]))   # as the files hold them
+                                     "device": device, "keep": k and pathlib.Path(k).name}
+                                    for t, k in zip(tasks, keeps)]))   # as the files hold them
     rows: list[dict[str, Any] | None] = [None] * len(tasks)
     if partial_dir is not None:
         rows = [_partial_row(pathlib.Path(partial_dir) / f"task-{i:03d}.json", stamp, keep)
@@ -124,14 +126,26 @@ def run(name: str, quick: bool = False, workers: int = 1, device: str = "cpu",
             save({**stamps[i], "row": row}, pathlib.Path(partial_dir) / f"task-{i:03d}.json")
 
     start = time.perf_counter()
+    failed: dict[int, BaseException] = {}
     if workers > 1 and todo:
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = {pool.submit(_call, experiment.run, tasks[i], device, keeps[i]): i for i in todo}
-            for future in as_completed(futures):
-                done(futures[future], future.result())
+            for future in as_completed(futures):   # a failed task does not stop the others (their rows are saved)
+                try:
+                    done(futures[future], future.result())
+                except Exception as err:            # noqa: BLE001 - raised below, with the task
+                    failed[futures[future]] = err
     else:
         for i in todo:
-            done(i, _call(experiment.run, tasks[i], device, keeps[i]))
+            try:
+                done(i, _call(experiment.run, tasks[i], device, keeps[i]))
+            except Exception as err:                # noqa: BLE001 - raised below, with the task
+                failed[i] = err
+    if failed:
+        first = min(failed)
+        raise RuntimeError(f"{len(failed)} of {len(tasks)} tasks of {name!r} failed, first task {tasks[first][1:]!r}: "
+                           f"{failed[first]!r}" + ("; the other tasks' rows are saved in partial_dir"
+                                                   if partial_dir is not None else "")) from failed[first]
     record = {"name": name, "quick": quick, "dataset": getattr(settings, "dataset", None),
               "settings": settings_record(settings), "code": code_version(), "device": device, "workers": workers,
               "created": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
@@ -151,9 +165,20 @@ def _partial_row(path: pathlib.Path, stamp: dict[str, Any], keep: str | None) ->
         raise ValueError(f"{path} holds the row of another run ({saved.get('name')}, task {saved.get('task')}, "
                          f"device {saved.get('device')}, or other settings) than this one ({stamp['name']}, "
                          f"task {stamp['task']}); use another partial_dir or remove it")
-    if keep is not None and not pathlib.Path(keep).is_file():
-        return None
+    if keep is not None:      # the kept model must be the one the row was measured on
+        sha = saved["row"].get("kept", {}).get("sha256")
+        if not pathlib.Path(keep).is_file() or sha is None or _stored_sha(keep) != sha:
+            return None
     return saved["row"]
+
+
+def _stored_sha(path: str | os.PathLike) -> str | None:
+    """The content hash a checkpoint file records (None: not a readable checkpoint)."""
+    import torch
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False).get("sha256")
+    except Exception:          # noqa: BLE001 - any unreadable file counts as missing
+        return None
 
 
 #: The kept trained models' folder (package data; :func:`trained` loads them). Not "trained": a

@@ -243,7 +243,8 @@ def keep_model(model, data, path, history=None, storage_dtype: str = "float16") 
     (a larger file that the kept-model size tests see) rather than the run lost.
 
     Returns:
-        the row entry ``{"file": name, "check_nll": value of the reloaded model, "check_shift": ...}``
+        the row entry ``{"file": name, "check_nll": value of the reloaded model, "check_shift": ...,
+        "sha256": the stored content hash}``
     Raises:
         RuntimeError: the storage moved the check by 0.05 nats or more.
     """
@@ -266,9 +267,11 @@ def keep_model(model, data, path, history=None, storage_dtype: str = "float16") 
         storage_dtype = "float32"          # float16 rounding moved the check: keep full precision
         again, after = stored(storage_dtype)
     if again.training or next(again.parameters()).dtype != p.dtype or abs(after - before) >= 0.05:
+        pathlib.Path(path).unlink(missing_ok=True)      # no unverified model stays where trained() looks
         raise RuntimeError(f"the kept checkpoint {path} does not reproduce the model: check -log p(x) "
                            f"{before:.4f} before, {after:.4f} after {storage_dtype} storage")
-    return {"file": pathlib.Path(path).name, "check_nll": after, "check_shift": after - before}
+    sha = torch.load(path, map_location="cpu", weights_only=False)["sha256"]
+    return {"file": pathlib.Path(path).name, "check_nll": after, "check_shift": after - before, "sha256": sha}
 
 
 def train_vae(s: Settings, data, seed: int, objective: Callable, device: str, *, val_every: int,

@@ -62,17 +62,24 @@ def test_an_unknown_name_fails_before_any_run(monkeypatch):
         tables.main(["run", "iwae", "nope"])
 
 
-def test_a_run_saves_each_row_under_the_partial_folder_of_its_commit_and_a_rerun_resumes(monkeypatch, tmp_path):
+def test_a_stopped_table_resumes_from_the_partial_folder_of_its_commit_device_and_protocol(monkeypatch, tmp_path):
     import dgmlib.experiments as experiments
     run = experiments.run
     monkeypatch.setattr(experiments, "run", lambda name, workers, device, dataset=None, partial_dir=None:
                         run(name, quick=True, dataset=dataset, partial_dir=partial_dir))
     monkeypatch.setattr(tables, "code_version", lambda: {"dgmlib": "x", "commit": "0123456789abcdef",
                                                          "dgmlib_dirty": False})
+    folder = tmp_path / "partial" / "surgery-0123456789ab-cpu"
+    stopped = run("surgery", quick=True, partial_dir=folder)       # the rows a stopped run left
     [path] = tables.run(["surgery"], out=tmp_path, partial=tmp_path / "partial")
-    first = experiments.load("surgery", path)
-    saved = sorted((tmp_path / "partial" / "surgery-0123456789ab").glob("task-*.json"))
-    assert len(saved) == len(first["rows"]) > 0
-    [path] = tables.run(["surgery"], out=tmp_path, partial=tmp_path / "partial")
-    again = experiments.load("surgery", path)
-    assert again["rows"] == first["rows"] and again["resumed"] == len(first["rows"])
+    record = experiments.load("surgery", path)
+    assert record["rows"] == stopped["rows"] and record["resumed"] == len(stopped["rows"]) > 0
+    assert not folder.exists()                                      # a finished table starts afresh
+    assert "resumed from an earlier, stopped run" in tables.results_page({("surgery", "digits"): record})
+
+
+def test_kept_models_and_result_files_do_not_mark_the_library_modified():
+    assert tables.LIBRARY_PATHSPEC == ("dgmlib", ":!dgmlib/experiments/results",
+                                       ":!dgmlib/experiments/trained_models")
+    assert tables.TRAINED.relative_to(tables.ROOT).as_posix() == "dgmlib/experiments/trained_models"
+    assert tables.RESULTS.relative_to(tables.ROOT).as_posix() == "dgmlib/experiments/results"

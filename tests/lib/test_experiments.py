@@ -412,42 +412,66 @@ def test_keep_model_stores_float32_where_float16_rounding_would_move_the_check(t
     assert state["decoder.2.weight"].dtype == torch.float16
 
 
-def _counting_experiment(calls: list, settings: Settings) -> Experiment:
+def _counting_experiment(calls: list, settings: Settings, fail: int | None = None) -> Experiment:
     def run_task(s, i, device, keep=None):
+        import torch
         calls.append(i)
+        if i == fail:
+            raise FloatingPointError("task blew up")
+        row = {"i": i, "value": 10 * i + len(calls)}
         if keep is not None:
-            pathlib.Path(keep).write_text("model")
-        return {"i": i, "value": 10 * i + len(calls)}
+            torch.save({"sha256": f"hash{len(calls)}"}, keep)
+            row["kept"] = {"file": pathlib.Path(keep).name, "sha256": f"hash{len(calls)}"}
+        return row
     return Experiment(name="resume_test", chapter="book/00_preface", title="resume test", settings=settings,
                       quick=settings, tasks=lambda s: [(s, i) for i in range(3)], run=run_task,
                       table=lambda record: ("", None), keep=lambda task: "first" if task[1] == 0 else None)
 
 
 def test_a_run_with_a_partial_folder_resumes_the_tasks_it_had_not_finished(tmp_path):
-    calls = []
+    import torch
+    calls, partial = [], tmp_path / "partial"
     experiments.EXPERIMENTS["resume_test"] = _counting_experiment(calls, Settings(seeds=(0,)))
     try:
-        first = experiments.run("resume_test", partial_dir=tmp_path / "partial", keep_dir=tmp_path)
+        first = experiments.run("resume_test", partial_dir=partial, keep_dir=tmp_path)
         assert calls == [0, 1, 2] and "resumed" not in first
-        assert sorted(p.name for p in (tmp_path / "partial").iterdir()) == ["task-000.json", "task-001.json",
-                                                                             "task-002.json"]
-        (tmp_path / "partial" / "task-001.json").unlink()          # stopped before task 1 was saved
-        again = experiments.run("resume_test", partial_dir=tmp_path / "partial", keep_dir=tmp_path)
+        assert sorted(p.name for p in partial.iterdir()) == ["task-000.json", "task-001.json", "task-002.json"]
+        (partial / "task-001.json").unlink()                       # stopped before task 1 was saved
+        again = experiments.run("resume_test", partial_dir=partial, keep_dir=tmp_path)
         assert calls == [0, 1, 2, 1] and again["resumed"] == 2
         assert again["rows"][0] == first["rows"][0] and again["rows"][2] == first["rows"][2]
         assert again["rows"][1] == {"i": 1, "value": 14}
-        (tmp_path / "resume_test-digits-first.pt").unlink()        # a kept model's file lost: rerun it
-        experiments.run("resume_test", partial_dir=tmp_path / "partial", keep_dir=tmp_path)
-        assert calls == [0, 1, 2, 1, 0]
+        kept = tmp_path / "resume_test-digits-first.pt"
+        torch.save({"sha256": "another model"}, kept)              # not the model the row measured: rerun
+        experiments.run("resume_test", partial_dir=partial, keep_dir=tmp_path)
+        kept.unlink()                                               # a kept model's file lost: rerun
+        experiments.run("resume_test", partial_dir=partial, keep_dir=tmp_path)
+        assert calls == [0, 1, 2, 1, 0, 0]
+        with pytest.raises(ValueError, match="task-000.json holds the row of another run"):
+            experiments.run("resume_test", partial_dir=partial)     # rows kept a model, this run keeps none
         experiments.EXPERIMENTS["resume_test"] = _counting_experiment(calls, Settings(seeds=(1,)))
         with pytest.raises(ValueError, match="task-000.json holds the row of another run"):
+            experiments.run("resume_test", partial_dir=partial, keep_dir=tmp_path)
+    finally:
+        del experiments.EXPERIMENTS["resume_test"]
+
+
+def test_a_failed_task_lets_the_others_finish_and_save_then_names_itself(tmp_path):
+    calls = []
+    experiments.EXPERIMENTS["resume_test"] = _counting_experiment(calls, Settings(seeds=(0,)), fail=1)
+    try:
+        with pytest.raises(RuntimeError, match=r"1 of 3 tasks of 'resume_test' failed, first task \(1,\)"):
             experiments.run("resume_test", partial_dir=tmp_path / "partial")
+        assert calls == [0, 1, 2]
+        assert sorted(p.name for p in (tmp_path / "partial").iterdir()) == ["task-000.json", "task-002.json"]
     finally:
         del experiments.EXPERIMENTS["resume_test"]
 
 
 def test_a_parallel_run_saves_each_row_as_it_lands_and_a_rerun_takes_them_all(tmp_path):
     first = experiments.run("surgery", quick=True, workers=2, partial_dir=tmp_path)
+    tasks = experiments.spec("surgery").tasks(experiments.spec("surgery").quick)
+    assert [(r["z_dim"], r["seed"]) for r in first["rows"]] == [t[1:] for t in tasks]   # in task order
     assert len(list(tmp_path.glob("task-*.json"))) == len(first["rows"])
     again = experiments.run("surgery", quick=True, workers=2, partial_dir=tmp_path)
     assert again["rows"] == first["rows"] and again["resumed"] == len(first["rows"])

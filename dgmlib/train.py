@@ -75,7 +75,7 @@ def fit(model: nn.Module, data: Dataset | Tensor, epochs: int, objective: Object
         checkpoint: str | os.PathLike | None = None, progress: bool = True,
         callback: Callable[[int, nn.Module], None] | None = None,
         mixed_precision: bool = False, keep_best: bool = False, patience: int | None = None,
-        validate: Callable[[nn.Module, Tensor], float] | None = None) -> History:
+        validate: Callable[[nn.Module, Tensor], float] | None = None, select_from: int = 1) -> History:
     """Maximize ``objective`` (mean over each mini-batch) with Adam, optionally selecting the
     state with the best validation score (early stopping).
 
@@ -115,6 +115,9 @@ def fit(model: nn.Module, data: Dataset | Tensor, epochs: int, objective: Object
         validate: ``validate(model, x_val) -> float`` (higher is better), the validation score
             instead of the mean objective, e.g. ``log p(x)`` by importance sampling; called in
             eval mode without gradients.
+        select_from: the first epoch whose validation score can be the best (and so start the
+            ``patience`` count); earlier scores are recorded only. E.g. the epoch after a KL
+            warm-up, during which the validation ELBO (at full weight) worsens as the weight grows.
     Returns:
         the :class:`~dgmlib.history.History`; its ``best_epoch`` and ``best_val`` record the
         best validated epoch and its score (None without validation).
@@ -148,6 +151,7 @@ def fit(model: nn.Module, data: Dataset | Tensor, epochs: int, objective: Object
         raise ValueError(f"epochs must be a whole number >= 0, got {epochs!r}")
     batch_size = validation.check_positive_int(batch_size, "batch_size")
     val_every = validation.check_positive_int(val_every, "val_every")
+    select_from = validation.check_positive_int(select_from, "select_from")
     _check_data(model, x_train, "the training data")
     if x_val is not None:
         _check_data(model, x_val, "the validation data")
@@ -201,7 +205,8 @@ def fit(model: nn.Module, data: Dataset | Tensor, epochs: int, objective: Object
         history.train.append(train_value)
         history.val.append(val_value)
         history.seconds.append(time.perf_counter() - start)
-        if validated and math.isfinite(val_value) and (history.best_val is None or val_value > history.best_val):
+        if validated and math.isfinite(val_value) and epoch >= select_from and (
+                history.best_val is None or val_value > history.best_val):
             history.best_epoch, history.best_val = epoch, val_value
             if keep_best:
                 best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
@@ -211,7 +216,7 @@ def fit(model: nn.Module, data: Dataset | Tensor, epochs: int, objective: Object
         if callback is not None:
             callback(epoch, model)
             model.train()
-        if validated and patience is not None and epoch - (history.best_epoch or 0) >= patience:
+        if validated and patience is not None and epoch - (history.best_epoch or select_from - 1) >= patience:
             break
     bar.close()
     model.eval()

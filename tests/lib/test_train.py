@@ -250,6 +250,27 @@ def test_fit_with_patience_stops_at_the_first_check_that_many_epochs_after_the_b
     assert _same_state(model, validate.states[0])
 
 
+def test_fit_selects_and_counts_patience_only_from_select_from(digits):
+    # the warm-up's scores (epochs 1-3) fall after a high first one: without select_from, patience 2
+    # stops at epoch 3 in the epoch-1 state; with select_from=4 the run goes on and selects epoch 5
+    scores = [5.0, 2.0, 1.0, 3.0, 4.0, 3.5, 3.0, 2.0]
+    model, validate = small_model(), _Scores(scores)
+    history = dgmlib.fit(model, digits, epochs=8, batch_size=256, validate=validate, patience=2,
+                         keep_best=True, progress=False)
+    assert len(history) == 3 and history.best_epoch == 1
+    model, validate = small_model(), _Scores(scores)
+    history = dgmlib.fit(model, digits, epochs=8, batch_size=256, validate=validate, patience=2,
+                         keep_best=True, select_from=4, progress=False)
+    assert len(history) == 7 and (history.best_epoch, history.best_val) == (5, 4.0)
+    assert history.val[:3] == scores[:3] and _same_state(model, validate.states[4])
+    # the best at select_from, then non-finite scores: stop patience epochs later
+    history = dgmlib.fit(small_model(), digits, epochs=20, batch_size=256, validate=_Scores([9.0] * 3 + [
+        float("nan")] * 17), patience=2, select_from=3, progress=False)
+    assert (history.best_epoch, len(history)) == (3, 5)
+    with pytest.raises(ValueError, match="select_from"):
+        dgmlib.fit(small_model(), digits, epochs=1, select_from=0, progress=False)
+
+
 def test_fit_records_the_best_validation_objective_without_a_validate_callback(digits):
     history = dgmlib.fit(small_model(), digits, epochs=3, batch_size=256, val_every=2, progress=False)
     validated = [v for v in history.val if not math.isnan(v)]

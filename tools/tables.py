@@ -51,7 +51,7 @@ def code_version() -> dict[str, Any]:
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
                                 text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", *LIBRARY_PATHSPEC],
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all", "--", *LIBRARY_PATHSPEC],
                                cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
         if commit:
             info.update(commit=commit, dgmlib_dirty=bool(dirty))

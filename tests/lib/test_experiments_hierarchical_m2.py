@@ -1,5 +1,5 @@
 """The MNIST-5k variants of the hierarchical (chapter 11) and M2 (chapter 12) tables under the papers'
-protocol (issue 25): upcoming settings only, their quick runs, their kept models, and the He
+protocol (issue 25): the hierarchical variant and M2's upcoming settings, their quick runs, their kept models, and the He
 initialization of the two model kinds they train."""
 import dataclasses
 import math
@@ -13,21 +13,35 @@ from dgmlib.experiments import base, hierarchical, semisupervised
 from dgmlib.models import DeepHierarchicalVAE, SemiSupervisedVAE
 
 
-@pytest.mark.parametrize("module", [hierarchical, semisupervised])
-def test_the_mnist5k_settings_are_upcoming_only_under_the_papers_protocol(module):
-    e = module.EXPERIMENT
-    assert not e.variants and e.datasets == ("digits",)       # the chapters keep reading the digits
-    s = e.upcoming["mnist5k"]
-    assert s is module.MNIST5K and e.upcoming["mnist"] == dataclasses.replace(s, dataset="mnist")
+def _check_protocol_settings(e, s):
+    assert e.upcoming["mnist"] == dataclasses.replace(e.upcoming["mnist5k"], dataset="mnist")
     assert (s.dataset, s.binarize, s.init) == ("mnist5k", "dynamic", "he")
     assert s.patience is not None and s.patience < s.epochs and s.eval_Ks[-1] >= 5 * s.eval_Ks[0]
-    assert e.settings_for("mnist5k", upcoming=True) is s
-    with pytest.raises(ValueError, match="has no settings for data set 'mnist5k'"):
-        e.settings_for("mnist5k")                               # not a variant until its file exists
     assert experiments.file_name(e.name, "mnist5k") == f"{e.name}-mnist5k.json"
     quick = e.settings_for("mnist5k", quick=True, upcoming=True)
     assert (quick.dataset, quick.binarize, quick.init, quick.patience, quick.eval_Ks) == \
         ("mnist5k", "dynamic", "he", 2, (5, 25))
+
+
+def test_the_m2_mnist5k_settings_are_upcoming_only_under_the_papers_protocol():
+    e = semisupervised.EXPERIMENT
+    assert not e.variants and e.datasets == ("digits",)       # chapter 12 keeps reading the digits
+    s = e.upcoming["mnist5k"]
+    assert s is semisupervised.MNIST5K and e.settings_for("mnist5k", upcoming=True) is s
+    _check_protocol_settings(e, s)
+    with pytest.raises(ValueError, match="has no settings for data set 'mnist5k'"):
+        e.settings_for("mnist5k")                               # not a variant until its file exists
+
+
+def test_the_hierarchical_mnist5k_variant_is_the_papers_protocol_and_next_selects_after_the_warmup():
+    e = hierarchical.EXPERIMENT
+    assert e.datasets == ("digits", "mnist5k", "mnist") and e.settings_for("mnist5k") is hierarchical.MNIST5K
+    _check_protocol_settings(e, hierarchical.MNIST5K)
+    assert e.variants["mnist"] == dataclasses.replace(hierarchical.MNIST5K, dataset="mnist")
+    upcoming = e.settings_for("mnist5k", upcoming=True)
+    assert upcoming is hierarchical.MNIST5K_NEXT
+    assert upcoming == dataclasses.replace(hierarchical.MNIST5K, select_after_warmup=True)
+    assert "select_after_warmup" not in experiments.settings_record(hierarchical.MNIST5K)   # the file matches
 
 
 def test_each_table_keeps_the_models_its_chapter_shows_seed_0_only():

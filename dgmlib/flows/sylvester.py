@@ -5,7 +5,7 @@ import torch
 from torch import Tensor
 
 from .base import Flow, Parameters, check_dim
-from .householder import reflect
+from .householder import reflect_unit, unit_vectors
 
 # Diagonals r_ii = DIAG_BOUND tanh(raw): |r_ii r~_ii| <= DIAG_BOUND^2 < 1 even when tanh
 # saturates to 1 in floating point, so 1 + r_ii r~_ii tanh'(.) >= 1 - DIAG_BOUND^2 > 0.
@@ -106,8 +106,9 @@ class SylvesterFlow(Flow):
         if "Q" in p:                          # orthogonal, or Householder's Q as a matrix
             return _matvec(p["Q"].transpose(-1, -2), z)
         if self.kind == "householder":       # Q^T = E^T H_n ... H_1
+            u = unit_vectors(p["V"])
             for t in range(self.n_householder):
-                z = reflect(z, p["V"][..., t, :])
+                z = reflect_unit(z, u[..., t, :])
             return z[..., :self.m]
         return z.flip(-1) if self.permute else z
 
@@ -117,8 +118,9 @@ class SylvesterFlow(Flow):
             return _matvec(p["Q"], x)
         if self.kind == "householder":       # Q = H_1 ... H_n E
             x = torch.cat([x, x.new_zeros(*x.shape[:-1], self.dim - self.m)], -1)
+            u = unit_vectors(p["V"])
             for t in reversed(range(self.n_householder)):
-                x = reflect(x, p["V"][..., t, :])
+                x = reflect_unit(x, u[..., t, :])
             return x
         return x.flip(-1) if self.permute else x
 

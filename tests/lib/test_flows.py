@@ -345,3 +345,18 @@ def test_maf_log_scale_is_bounded_so_large_weights_stay_finite():
     assert torch.allclose(back, x, atol=1e-3 * x.abs().max().item())
     with pytest.raises(ValueError, match="scale_bound"):
         MAF(3, (16,), scale_bound=0.0)
+
+
+def test_a_reflection_by_a_unit_vector_is_the_householder_matrix_and_a_zero_vector_reflects_nothing():
+    from dgmlib.flows.householder import reflect, reflect_unit, unit_vectors
+
+    torch.manual_seed(0)
+    v, z = torch.randn(4, 5), torch.randn(4, 5)
+    u = unit_vectors(v)
+    assert torch.allclose(u.norm(dim=-1), torch.ones(4))
+    H = torch.eye(5) - 2 * v[:, :, None] * v[:, None, :] / (v * v).sum(-1)[:, None, None]
+    expected = (H @ z[:, :, None])[..., 0]                   # I - 2 v v^T / |v|^2, applied
+    assert torch.allclose(reflect_unit(z, u), expected, atol=1e-6)
+    assert torch.allclose(reflect(z, v), expected, atol=1e-6)
+    zero = torch.zeros(5)
+    assert torch.equal(unit_vectors(zero), zero) and torch.equal(reflect_unit(z, unit_vectors(zero)), z)

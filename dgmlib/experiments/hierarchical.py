@@ -62,8 +62,8 @@ QUICK = HierarchicalSettings(seeds=(0,), kinds=("L1", "L2_bottom_up", "L3_top_do
                                                 "L2_top_down_bn"), hidden=(16,), epochs=3,
                              warmup=2, val_every=1, val_K=5, eval_K=20, kl_K=5, samples=2)
 
-#: MNIST-5k (784 pixels) under the papers' protocol (issue 25), the ``mnist5k`` variant: dynamically binarized training images, He initialization,
-#: the layer sizes 32-16-8 (bottom first; the Ladder VAE: 64-32-16-8-4) with one hidden layer of
+#: MNIST-5k (784 pixels) under the papers' protocol (issue 25), the ``mnist5k`` variant:
+#: dynamically binarized training images, He initialization, the layer sizes 32-16-8 (bottom first; the Ladder VAE: 64-32-16-8-4) with one hidden layer of
 #: 200 ReLU units in every cell (the paper: 512-256 cells; wider would take the kept models past
 #: their 25 MB budget), the one- to three-layer models of both inference orders and the three-layer
 #: Ladder VAE with batch normalization, a 100-epoch warm-up (the paper: 200), early stopping on the

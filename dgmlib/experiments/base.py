@@ -215,6 +215,52 @@ def convergence_note(record: Record) -> str | None:
     return note + f"Still improving when the budget ended ({len(open_runs)} of {len(rows)} runs): {names}."
 
 
+def last_gain(curve, span: int) -> float:
+    """What a run's validation score still gained at its end: the best score of the curve minus
+    the best score before its last ``span`` epochs,
+
+        gain = max_{e} v_e - max_{e <= E - span} v_e,   E the last validated epoch,
+
+    for a curve ``[[epoch, train objective, validation score], ...]`` (a row's ``val_curve``;
+    higher scores are better). Near 0: the curve had flattened; nan: the run is not longer than
+    ``span`` epochs."""
+    if span < 0:
+        raise ValueError(f"last_gain: span must be >= 0, got {span}")
+    if not len(curve):
+        raise ValueError("last_gain: curve is empty")
+    last = curve[-1][0]
+    before = [v for e, _, v in curve if e <= last - span]
+    return max(v for _, _, v in curve) - max(before) if before else float("nan")
+
+
+def convergence_table(runs, settings: dict[str, Any]):
+    """Per run of an early-stopped record (``runs``: its rows as a DataFrame; ``settings``: its
+    settings), how far its numbers can be trusted: the best validated epoch, the epochs run, the
+    validation gain of the last ``patience`` epochs (:func:`last_gain`), the change of the test
+    -log p(x) from the smallest to the largest K of ``eval_Ks``, the test minus the training
+    -log p(x) (over-fitting) and, where the rows have it, the test -ELBO minus -log p(x) (the
+    ELBO's gap). A DataFrame with the index of ``runs``, nats per image."""
+    import pandas as pd
+
+    missing = [c for c in ("best_epoch", "epochs_run", "val_curve", "test_nll_by_K", "test_nll", "train_nll")
+               if c not in runs.columns]
+    if missing:
+        raise ValueError(f"convergence_table: runs has no column {missing[0]!r} (not an early-stopped record?)")
+    if settings.get("patience") is None or len(settings.get("eval_Ks") or ()) < 2:
+        raise ValueError("convergence_table: settings need a patience and at least two eval_Ks")
+    span = settings["patience"]
+    k_lo, k_hi = (str(K) for K in (min(settings["eval_Ks"]), max(settings["eval_Ks"])))
+    table = pd.DataFrame({
+        "best epoch": runs.best_epoch, "epochs run": runs.epochs_run,
+        f"val. gain, last {span} epochs": runs.val_curve.map(lambda c: last_gain(c, span)),
+        f"NLL, K = {k_lo} minus K = {k_hi}": runs.test_nll_by_K.map(lambda v: v[k_lo] - v[k_hi]),
+        "test - train NLL": runs.test_nll - runs.train_nll,
+    })
+    if "test_neg_elbo" in runs.columns:
+        table["test -ELBO - NLL"] = runs.test_neg_elbo - runs.test_nll
+    return table
+
+
 #: The kept trained models' check: -log p(x) of the first CHECK_N test images ...
 CHECK_N = 100
 #: ... with CHECK_K importance samples ...

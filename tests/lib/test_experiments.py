@@ -374,6 +374,46 @@ def test_the_convergence_note_names_the_runs_still_improving_at_the_cap():
     assert convergence_note({"settings": {"epochs": 50}, "rows": rows}) is None   # fixed-length runs
 
 
+def test_last_gain_is_the_best_score_minus_the_best_before_the_last_span_epochs():
+    import math
+
+    from dgmlib.experiments.base import last_gain
+
+    curve = [[10, 0.0, -120.0], [20, 0.0, -110.0], [30, 0.0, -104.0], [40, 0.0, -105.0], [50, 0.0, -101.5]]
+    assert last_gain(curve, 20) == pytest.approx(-101.5 - -104.0)   # best 30 epochs in: -104
+    assert last_gain(curve, 10) == pytest.approx(-101.5 - -104.0)   # epoch 40 (-105) does not count
+    assert last_gain(curve, 0) == 0.0
+    assert last_gain(curve[:4], 10) == 0.0                           # the best lies before the span
+    assert math.isnan(last_gain(curve, 50))                          # nothing before the span
+    with pytest.raises(ValueError, match="span"):
+        last_gain(curve, -1)
+
+
+def test_the_convergence_table_reads_each_runs_numbers():
+    import pandas as pd
+
+    from dgmlib.experiments.base import convergence_table
+
+    rows = [{"seed": 0, "best_epoch": 50, "epochs_run": 50, "test_nll": 100.0, "train_nll": 96.5,
+             "test_neg_elbo": 104.0, "test_nll_by_K": {"1000": 100.4, "5000": 100.0},
+             "val_curve": [[10, 0, -110.0], [30, 0, -105.0], [50, 0, -103.0]]},
+            {"seed": 1, "best_epoch": 30, "epochs_run": 50, "test_nll": 99.0, "train_nll": 95.0,
+             "test_neg_elbo": 107.5, "test_nll_by_K": {"1000": 99.7, "5000": 99.0},
+             "val_curve": [[10, 0, -110.0], [30, 0, -102.0], [50, 0, -102.5]]}]
+    table = convergence_table(pd.DataFrame(rows), {"patience": 20, "eval_Ks": [5000, 1000]})
+    assert table["val. gain, last 20 epochs"].tolist() == pytest.approx([2.0, 0.0])
+    assert table["NLL, K = 1000 minus K = 5000"].tolist() == pytest.approx([0.4, 0.7])
+    assert table["test - train NLL"].tolist() == pytest.approx([3.5, 4.0])
+    assert table["test -ELBO - NLL"].tolist() == pytest.approx([4.0, 8.5])
+    assert table["best epoch"].tolist() == [50, 30]
+    no_elbo = pd.DataFrame(rows).drop(columns="test_neg_elbo")
+    assert "test -ELBO - NLL" not in convergence_table(no_elbo, {"patience": 20, "eval_Ks": [1000, 5000]})
+    with pytest.raises(ValueError, match="best_epoch"):
+        convergence_table(pd.DataFrame(rows).drop(columns="best_epoch"), {"patience": 20, "eval_Ks": [1, 2]})
+    with pytest.raises(ValueError, match="patience"):
+        convergence_table(pd.DataFrame(rows), {"eval_Ks": [1000, 5000]})
+
+
 def test_the_hierarchical_kinds_beyond_the_table_build_batch_norm_and_plain_models():
     import torch
 

@@ -210,6 +210,8 @@ def convergence_note(record: Record) -> str | None:
             f"{max(r['epochs_run'] for r in rows)}. ")
     if not open_runs:
         return note + "Every run stopped on a flat validation curve."
+    if len(open_runs) == len(rows):
+        return note + f"Still improving when the budget ended: all {len(rows)} runs."
     keys = [k for k in ("model", "objective", "k", "posterior", "kind", "setting", "z_dim") if k in open_runs[0]]
     names = ", ".join(" ".join(str(r[k]) for k in keys) + f" (seed {r['seed']})" for r in open_runs)
     return note + f"Still improving when the budget ended ({len(open_runs)} of {len(rows)} runs): {names}."

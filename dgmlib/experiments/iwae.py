@@ -103,9 +103,18 @@ def table(record: Record) -> tuple[str, Any]:
                      "paper VAE AU": paper[2], "paper IWAE AU": paper[3]})
         if "test_elbo" in runs:   # the Gaussian encoder's own bound: it falls as the IWAE's k grows
             rows[-1].update({"VAE test ELBO": mean_std(vae.test_elbo), "IWAE test ELBO": mean_std(iwae.test_elbo)})
+        if "train_nll" in runs:   # the papers' protocol: the training split beside the test split
+            rows[-1].update({"VAE train NLL": mean_std(vae.train_nll), "IWAE train NLL": mean_std(iwae.train_nll)})
+    estimate = f", NLL with {s['eval_K']} importance samples" if s.get("eval_K") else ""
+    if s.get("eval_Ks"):
+        Ks = sorted(s["eval_Ks"])
+        estimate = (f", NLL with {Ks[-1]} importance samples (train NLL: as many training images), dynamically "
+                    f"binarized training images, early stopping on the validation bound (patience {s['patience']}, "
+                    f"at most {s['epochs']} epochs)")
     caption = (f"Test NLL (nats per image, lower is better) and active units (of {s['z_dim']}; paper: of 50), "
                f"test ELBO (nats per image, K = 100; not reported in the paper), "
-               f"mean ± std over {len(s['seeds'])} seed(s). Ours: {DATA_NAMES.get(s.get('dataset'), s.get('dataset'))}, test split. "
+               f"mean ± std over {len(s['seeds'])} seed(s). Ours: {DATA_NAMES.get(s.get('dataset'), s.get('dataset'))}, test split"
+               f"{estimate}. "
                "Paper: Burda et al. (2016), Table 1, MNIST (784 pixels), one stochastic layer.")
     frame = pd.DataFrame(rows).set_index("k")
     return caption, frame[[c for c in frame if not c.startswith("paper")] + [c for c in frame if c.startswith("paper")]]

@@ -369,6 +369,7 @@ def test_the_convergence_note_names_the_runs_still_improving_at_the_cap():
     note = convergence_note(record)
     assert "best validation epoch 70-390, epochs run 120-400" in note
     assert note.endswith("(1 of 3 runs): iwae 50 (seed 0).")       # 340 is 60 epochs before the cap
+    assert convergence_note({"settings": record["settings"], "rows": rows[1:2]}).endswith("all 1 runs.")
     rows[1]["best_epoch"] = 300
     assert convergence_note(record).endswith("Every run stopped on a flat validation curve.")
     assert convergence_note({"settings": {"epochs": 50}, "rows": rows}) is None   # fixed-length runs

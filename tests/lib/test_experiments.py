@@ -415,6 +415,18 @@ def test_the_convergence_table_reads_each_runs_numbers():
         convergence_table(pd.DataFrame(rows), {"eval_Ks": [1000, 5000]})
 
 
+def test_the_protocol_tables_show_the_training_nll_and_name_the_estimator():
+    import pandas as pd
+
+    for name, row_key, column, K in (("flows", "gaussian", "train NLL", 2500), ("iwae", 50, "VAE train NLL", 5000)):
+        record = experiments.load(name, dataset="mnist5k")
+        runs = pd.DataFrame(record["rows"])
+        caption, frame = experiments.table(name, record)
+        assert f"NLL with {K} importance samples" in caption and "dynamically binarized" in caption
+        pick = runs.posterior == "gaussian" if name == "flows" else (runs.objective == "vae") & (runs.k == 50)
+        assert frame.loc[row_key, column].startswith(f"{runs[pick].train_nll.mean():.2f} ± ")
+
+
 def test_the_hierarchical_kinds_beyond_the_table_build_batch_norm_and_plain_models():
     import torch
 

@@ -52,8 +52,8 @@ def test_a_variant_run_is_saved_under_its_data_set_and_published_beside_the_digi
 
 def test_an_unknown_data_set_fails_before_any_run(monkeypatch):
     monkeypatch.setattr(tables, "run", lambda *a, **k: pytest.fail("ran"))
-    with pytest.raises(ValueError, match="experiment .semisupervised. has no settings for data set .mnist5k."):
-        tables.main(["run", "semisupervised", "--dataset", "mnist5k"])
+    with pytest.raises(ValueError, match="experiment .gaps. has no settings for data set .mnist5k."):
+        tables.main(["run", "gaps", "--dataset", "mnist5k"])
 
 
 def test_an_unknown_name_fails_before_any_run(monkeypatch):

@@ -425,6 +425,12 @@ def test_the_protocol_tables_show_the_training_nll_and_name_the_estimator():
         assert f"NLL with {K} importance samples" in caption and "dynamically binarized" in caption
         pick = runs.posterior == "gaussian" if name == "flows" else (runs.objective == "vae") & (runs.k == 50)
         assert frame.loc[row_key, column].startswith(f"{runs[pick].train_nll.mean():.2f} ± ")
+    record = experiments.load("semisupervised", dataset="mnist5k")    # M2: the label summed out
+    runs = pd.DataFrame(record["rows"])
+    caption, frame = experiments.table("semisupervised", record)
+    assert "with 1000 importance samples of z per class" in caption and "dynamically binarized" in caption
+    at = runs[(runs.alpha == 0.1) & (runs.per_class == 100)]
+    assert frame.loc["1000 (100)", "M2 α=0.1 train -log p(x)"].startswith(f"{at.train_nll.mean():.2f} ± ")
 
 
 def test_the_hierarchical_kinds_beyond_the_table_build_batch_norm_and_plain_models():

@@ -1,5 +1,5 @@
 """The MNIST-5k variants of the hierarchical (chapter 11) and M2 (chapter 12) tables under the papers'
-protocol (issue 25): the hierarchical variant and M2's upcoming settings, their quick runs, their kept models, and the He
+protocol (issue 25): the hierarchical and M2 variants, their quick runs, their kept models, and the He
 initialization of the two model kinds they train."""
 import dataclasses
 import math
@@ -23,14 +23,15 @@ def _check_protocol_settings(e, s):
         ("mnist5k", "dynamic", "he", 2, (5, 25))
 
 
-def test_the_m2_mnist5k_settings_are_upcoming_only_under_the_papers_protocol():
+def test_the_m2_mnist5k_variant_is_the_papers_protocol_and_its_file_matches_it():
     e = semisupervised.EXPERIMENT
-    assert not e.variants and e.datasets == ("digits",)       # chapter 12 keeps reading the digits
-    s = e.upcoming["mnist5k"]
-    assert s is semisupervised.MNIST5K and e.settings_for("mnist5k", upcoming=True) is s
-    _check_protocol_settings(e, s)
-    with pytest.raises(ValueError, match="has no settings for data set 'mnist5k'"):
-        e.settings_for("mnist5k")                               # not a variant until its file exists
+    assert e.datasets == ("digits", "mnist5k", "mnist") and e.settings_for("mnist5k") is semisupervised.MNIST5K
+    assert e.settings_for("mnist5k", upcoming=True) is semisupervised.MNIST5K
+    _check_protocol_settings(e, semisupervised.MNIST5K)
+    assert e.variants["mnist"] == dataclasses.replace(semisupervised.MNIST5K, dataset="mnist")
+    record = experiments.load("semisupervised", dataset="mnist5k")
+    assert record["settings"] == experiments.settings_record(semisupervised.MNIST5K) and not record["quick"]
+    assert len(record["rows"]) == len(e.tasks(semisupervised.MNIST5K)) == 12
 
 
 def test_the_hierarchical_mnist5k_variant_is_the_papers_protocol_and_next_selects_after_the_warmup():

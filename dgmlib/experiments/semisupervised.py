@@ -202,7 +202,9 @@ def table(record: Record) -> tuple[str, Any]:
     estimate = ""
     if s.get("eval_Ks"):   # the papers' protocol
         estimate = (f"; -log p(x) (nats per image) with {max(s['eval_Ks'])} importance samples of z per class, "
-                    "the label summed out (train: as many training images); dynamically binarized training images")
+                    "the label summed out (train: as many training images); dynamically binarized training images for "
+                    "M2, one fixed binarization of the labelled images for the baseline (PyTorch's default "
+                    "initialization, M2's: He)")
     caption = (f"Test accuracy (%) against the number of labels, mean ± std over {len(s['seeds'])} seed(s) "
                "(each seed draws its own labelled points); M2 sees every training image, the baseline "
                "(the same classifier network, cross-entropy) only the labelled ones, with as many optimizer "
@@ -212,7 +214,8 @@ def table(record: Record) -> tuple[str, Any]:
                "objective divided by the number N of training images (the paper's α = 0.1 N is α = 0.1 here), "
                "the labelled bound weighted N_l / N. Ours: "
                f"{DATA_NAMES.get(s.get('dataset'), s.get('dataset'))}, test split{estimate}. Paper: Kingma et al. "
-               "(2014), Table 1, MNIST, 100 minus the reported error (the baseline is their 'NN').")
+               "(2014), Table 1, MNIST, 100 minus the reported error (the baseline is their 'NN' row, a network "
+               "from earlier work, not matched to M2).")
     return caption, pd.DataFrame(rows).set_index("labels (per class)")
 
 

@@ -128,12 +128,20 @@ def fit_conditional(model: SemiSupervisedVAE, x: Tensor, y: Tensor, epochs: int,
 
 
 def fit_classifier(x_l: Tensor, y_l: Tensor, n_classes: int, hidden: Sequence[int] = (256,), epochs: int = 200,
-                   lr: float = 1e-3, batch_size: int = 100, weight_decay: float = 0.0, seed: int = 0) -> nn.Module:
+                   lr: float = 1e-3, batch_size: int = 100, weight_decay: float = 0.0, seed: int = 0,
+                   init: str = "torch", levels: Tensor | None = None) -> nn.Module:
     """The baseline: an MLP classifier ``x_dim -> hidden... -> n_classes`` (M2's classifier network)
     trained by cross-entropy on the labelled points alone, with Adam.
 
+    Arguments:
+        init: the MLP's weight initialization (:func:`dgmlib.nets.mlp`: "torch" or "he").
+        levels: the labelled images' grey levels in [0, 1] (dynamic binarization): every batch
+            then draws its images as Bernoulli(levels), as M2 does with its labelled images, from a
+            generator of its own seeded by ``seed`` (so the batches' order is the same as without
+            it). None: train on ``x_l`` as given.
+
     Shapes:
-        x_l: [N_l, D], y_l: [N_l] int64 -> a module mapping [B, D] to logits [B, C]
+        x_l: [N_l, D], y_l: [N_l] int64, levels: [N_l, D] -> a module mapping [B, D] to logits [B, C]
     """
     epochs = validation.check_positive_int(epochs, "epochs")
     validation.check_tensor(x_l, "x_l")
@@ -142,15 +150,24 @@ def fit_classifier(x_l: Tensor, y_l: Tensor, n_classes: int, hidden: Sequence[in
     validation.check_nonempty(x_l, "x_l")
     validation.check_finite(x_l, "x_l")
     y_l = check_labels(y_l, n_classes, len(x_l), "y_l")
+    if levels is not None:
+        validation.check_tensor(levels, "levels")
+        if levels.shape != x_l.shape:
+            raise ValueError(f"levels must have the shape of x_l {tuple(x_l.shape)}, got {tuple(levels.shape)}")
+        if not bool(((levels >= 0) & (levels <= 1)).all()):
+            raise ValueError("levels must be grey levels in [0, 1] (the Bernoulli means of the images)")
+        levels = levels.to(x_l)
+        draws = torch.Generator(device=x_l.device).manual_seed(seed)
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
-    net = mlp([x_l.shape[1], *hidden, n_classes]).to(device=x_l.device, dtype=x_l.dtype)
+    net = mlp([x_l.shape[1], *hidden, n_classes], init=init).to(device=x_l.device, dtype=x_l.dtype)
     opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=weight_decay)
     for _ in range(epochs):
         order = torch.randperm(len(x_l), generator=g).to(x_l.device)
         for start in range(0, len(x_l), batch_size):
             i = order[start:start + batch_size]
-            loss = nn.functional.cross_entropy(net(x_l[i]), y_l[i])
+            x = x_l[i] if levels is None else torch.bernoulli(levels[i], generator=draws)
+            loss = nn.functional.cross_entropy(net(x), y_l[i])
             opt.zero_grad()
             loss.backward()
             opt.step()

@@ -47,6 +47,12 @@ class Settings:
     init: str | None = None
 
 
+#: The settings fields a quick run of a variant takes over from the variant's full settings (the
+#: protocol, as opposed to the sizes): binarization, weight and pseudo-input initialization, the
+#: warm-up models' state selection, the semi-supervised baseline's training.
+PROTOCOL_FIELDS = ("binarize", "init", "pseudo_init", "select_after_warmup", "matched_baseline")
+
+
 @dataclasses.dataclass(frozen=True)
 class Experiment:
     """One results table of the book: its settings, the tasks and their runner, the table.
@@ -100,9 +106,10 @@ class Experiment:
     def _quick_like(self, full: Settings, dataset: str) -> Settings:
         """Quick settings that follow ``full``'s protocol: the quick sizes in ``full``'s settings
         class (its extra fields keep their defaults) on ``dataset``, with ``full``'s binarization,
-        init and pseudo-input init, and early stopping and a K sweep where ``full`` has them."""
+        init, pseudo-input init, warm-up selection and baseline training (the fields of
+        :data:`PROTOCOL_FIELDS` it has), and early stopping and a K sweep where ``full`` has them."""
         quick_settings = self.quick_variants.get(dataset, self.quick)
-        protocol = {f: getattr(full, f) for f in ("binarize", "init", "pseudo_init") if hasattr(full, f)}
+        protocol = {f: getattr(full, f) for f in PROTOCOL_FIELDS if hasattr(full, f)}
         return type(full)(**{**dataclasses.asdict(quick_settings), "dataset": dataset, **protocol,
                              "patience": full.patience and 2, "eval_Ks": full.eval_Ks and (5, 25)})
 

@@ -26,7 +26,11 @@ def _check_protocol_settings(e, s):
 def test_the_m2_mnist5k_variant_is_the_papers_protocol_and_its_file_matches_it():
     e = semisupervised.EXPERIMENT
     assert e.datasets == ("digits", "mnist5k", "mnist") and e.settings_for("mnist5k") is semisupervised.MNIST5K
-    assert e.settings_for("mnist5k", upcoming=True) is semisupervised.MNIST5K
+    upcoming = e.settings_for("mnist5k", upcoming=True)    # the next table: the matched baseline
+    assert upcoming is semisupervised.MNIST5K_NEXT
+    assert upcoming == dataclasses.replace(semisupervised.MNIST5K, matched_baseline=True)
+    assert "matched_baseline" not in experiments.settings_record(semisupervised.MNIST5K)   # the file matches
+    assert e.settings_for("mnist5k", quick=True, upcoming=True).matched_baseline
     _check_protocol_settings(e, semisupervised.MNIST5K)
     assert e.variants["mnist"] == dataclasses.replace(semisupervised.MNIST5K, dataset="mnist")
     record = experiments.load("semisupervised", dataset="mnist5k")
@@ -99,8 +103,9 @@ def test_a_quick_upcoming_m2_run_records_the_protocol_and_keeps_one_model(tmp_pa
         assert row["m2_steps"] == row["epochs_run"] * math.ceil(4000 / s.batch_size)
         if row["alpha"] == s.alphas[0]:   # the baseline takes as many steps as the early-stopped M2
             assert row["classifier_steps"] == row["m2_steps"]
-    assert f"M2 α={s.alphas[0]:g} -log p(x)" in frame.columns and "early-stopped" in experiments.table(
-        "semisupervised", record)[0]
+    caption = experiments.table("semisupervised", record)[0]
+    assert f"M2 α={s.alphas[0]:g} -log p(x)" in frame.columns and "early-stopped" in caption
+    assert record["settings"]["matched_baseline"] and "trained as M2's classifier" in caption
 
 
 def test_the_m2_objective_is_the_papers_loss_on_the_batch_with_fresh_labelled_draws():

@@ -42,6 +42,34 @@ def test_fit_classifier_separates_two_separable_classes_from_their_labels(device
     assert accuracy(net(x_test).argmax(-1), y_test) > 0.95
 
 
+def test_fit_classifier_redrawing_binary_levels_is_training_on_the_images(device, dtype):
+    """Bernoulli(0 or 1) is the image itself, and the draws have a generator of their own, so the
+    batches' order is unchanged: the two networks are equal. Grey levels give another network."""
+    x, y = _two_blobs(40, device, dtype)
+    fixed, redrawn = (fit_classifier(x, y, 2, hidden=(8,), epochs=5, lr=1e-2, batch_size=20, seed=3,
+                                     init="he", levels=levels) for levels in (None, x.clone()))
+    for a, b in zip(fixed.parameters(), redrawn.parameters()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    grey = fit_classifier(x, y, 2, hidden=(8,), epochs=5, lr=1e-2, batch_size=20, seed=3, init="he",
+                          levels=torch.full_like(x, 0.5))
+    assert not torch.equal(next(grey.parameters()), next(fixed.parameters()))
+
+
+def test_fit_classifier_takes_he_init_and_refuses_bad_levels(device, dtype):
+    x, y = _two_blobs(40, device, dtype)
+    torch.manual_seed(0)
+    he = fit_classifier(x, y, 2, hidden=(400,), epochs=1, lr=0.0, seed=0, init="he")   # lr 0: the init
+    w = next(he.parameters())
+    assert abs(w.std().item() / (2 / 12) ** 0.5 - 1) < 0.05       # N(0, 2 / fan_in), fan_in 12
+    assert torch.count_nonzero(he[0].bias) == 0
+    with pytest.raises(ValueError, match="levels must have the shape of x_l"):
+        fit_classifier(x, y, 2, epochs=1, levels=x[:5])
+    with pytest.raises(ValueError, match=r"levels must be grey levels in \[0, 1\]"):
+        fit_classifier(x, y, 2, epochs=1, levels=x + 1)
+    with pytest.raises(ValueError, match="unknown init 'glorot'"):
+        fit_classifier(x, y, 2, epochs=1, init="glorot")
+
+
 def test_m2_learns_to_classify_from_ten_labels_and_its_loss_falls(device, dtype):
     """Five labelled points per class beside 200 unlabelled ones."""
     x_u, y_u = _two_blobs(200, device, dtype)

@@ -60,8 +60,8 @@ MNIST5K = SemiSupervisedSettings(z_dim=32, hidden=(200,), alphas=(0.1, 1.0), epo
 
 #: The next MNIST-5k table (upcoming): the baseline trained as M2's classifier (He initialization,
 #: its labelled images redrawn for every batch). A control run of the baseline alone
-#: (``tools/probes/m2_baseline.py``) measured 1.8-2.0 points more accuracy with 10 labels per class
-#: and 3.4-4.0 with 100, ahead of M2 at both alphas with 100 labels per class in every seed.
+#: (``tools/probes/m2_baseline.py``) measured 2.4-3.4 points more accuracy with 10 labels per class
+#: and 2.8-4.0 with 100, ahead of M2 at both alphas with 100 labels per class in every seed.
 #: ``make tables DATASET=mnist5k TABLES=semisupervised UPCOMING=1``.
 MNIST5K_NEXT = dataclasses.replace(MNIST5K, matched_baseline=True)
 
